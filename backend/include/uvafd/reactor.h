@@ -1,0 +1,156 @@
+/* uvafd reactor: an AFD_POLL / I/O completion port reactor for Windows sockets.
+ *
+ * This is the embeddable C API of uvafd's backend. It has no libuv types; the libuv
+ * compatibility layer (compat/) and any other event loop can sit on top of it.
+ *
+ * Threading: one thread at a time drives a reactor (every function except uvafd_wake).
+ * uvafd_wake may be called from any thread, concurrently, lock-free.
+ *
+ * Identity: a registration is named by a uvafd_handle value (slot + 64-bit generation),
+ * never by its SOCKET. A handle that was closed, or that names an earlier incarnation of a
+ * reused slot, is rejected with UVAFD_EBADF; it can never reach the new registration.
+ *
+ * Errors are negative values (UVAFD_E*); uvafd_strerror() names them.
+ */
+#ifndef UVAFD_REACTOR_H_
+#define UVAFD_REACTOR_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(UVAFD_BUILD_SHARED)
+#define UVAFD_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(UVAFD_USE_SHARED)
+#define UVAFD_API __declspec(dllimport)
+#else
+#define UVAFD_API
+#endif
+
+/* Error codes: the negated Linux errno values, so they read like libuv's on Unix. */
+enum {
+  UVAFD_OK = 0,
+  UVAFD_EIO = -5,
+  UVAFD_EBADF = -9,
+  UVAFD_ENOMEM = -12,
+  UVAFD_EBUSY = -16,
+  UVAFD_EEXIST = -17,
+  UVAFD_EINVAL = -22,
+  UVAFD_ENOTSOCK = -88,
+  UVAFD_ECONNABORTED = -103,
+  UVAFD_ECONNRESET = -104,
+  UVAFD_ETIMEDOUT = -110,
+  UVAFD_ECANCELED = -125
+};
+
+/* Event bits. The first four have libuv's uv_poll_event values. */
+enum {
+  UVAFD_READABLE = 1,
+  UVAFD_WRITABLE = 2,
+  UVAFD_DISCONNECT = 4,
+  UVAFD_PRIORITIZED = 8,
+  /* Delivered only: */
+  UVAFD_WAKEUP = 0x10,      /* a wakeup source was woken (uvafd_wake) */
+  UVAFD_LOCAL_CLOSE = 0x20, /* the socket was closed under a live registration; it is
+                               stopped for good (its SOCKET value may already be reused) */
+  UVAFD_ERROR = 0x40        /* the socket reported ABORT or CONNECT_FAIL (informational) */
+};
+
+#define UVAFD_INTEREST_MASK \
+  (UVAFD_READABLE | UVAFD_WRITABLE | UVAFD_DISCONNECT | UVAFD_PRIORITIZED)
+
+typedef struct uvafd_reactor uvafd_reactor;
+
+/* A registration's identity. Copy it freely; compare both fields. */
+typedef struct uvafd_handle {
+  uint64_t generation; /* 0 is never a live generation */
+  uint32_t slot;
+  uint32_t reserved;
+} uvafd_handle;
+
+typedef struct uvafd_options {
+  uint32_t helper_group_size; /* sockets per \Device\Afd helper handle; default 32 */
+  uint32_t dequeue_batch;     /* completions dequeued per kernel call; default 256, min 1 */
+  uint32_t teardown_timeout_ms; /* uvafd_reactor_close: how long to wait for the kernel to
+                                   return every request before the remaining memory is
+                                   deliberately leaked instead of freed; default 30000 */
+} uvafd_options;
+
+typedef struct uvafd_event {
+  uvafd_handle handle;
+  void* user_data;
+  uint32_t events; /* UVAFD_* bits, already filtered by the registration's interest */
+  int32_t status;  /* 0, or a UVAFD_E* error: polling this socket failed */
+} uvafd_event;
+
+typedef void (*uvafd_event_cb)(void* arg, const uvafd_event* event);
+
+typedef struct uvafd_stats {
+  uint64_t live_states;       /* registrations not yet returned to the free list */
+  uint64_t active;            /* registrations the user can still name */
+  uint64_t zombies;           /* closed, waiting for the kernel to return their memory */
+  uint64_t requests_in_flight;
+  uint64_t wake_packets_in_flight;
+  uint64_t helpers;           /* open \Device\Afd helper handles */
+  uint64_t misrouted;         /* packets that failed (state, generation, lifecycle) checks */
+  uint64_t unknown_packets;   /* packets with a completion key we never use */
+  uint64_t double_poll_violations; /* a second request armed on one base socket: must be 0 */
+  uint64_t invalid_transitions;    /* lifecycle transitions the table forbids: must be 0 */
+  uint64_t max_requests_per_base;  /* high-water mark of requests in flight on one socket */
+  uint64_t nt_submit, nt_cancel, nt_post, nt_dequeue, nt_other;
+  uint64_t packets_dequeued;
+  uint64_t events_delivered;
+  uint64_t wakes_requested, wakes_coalesced, wakes_delivered;
+  uint64_t leaked_on_teardown; /* states abandoned because the kernel never returned them */
+} uvafd_stats;
+
+UVAFD_API void uvafd_options_init(uvafd_options* options);
+
+/* options may be NULL for the defaults. */
+UVAFD_API int uvafd_reactor_create(const uvafd_options* options, uvafd_reactor** out);
+
+/* Registers a socket (any SOCKET, including one owned by another library). The reactor polls
+ * its base socket through its own helper handles: it never touches the socket's own
+ * completion port association. Starts with no interest. */
+UVAFD_API int uvafd_poll_open(uvafd_reactor* r, uintptr_t socket, void* user_data,
+                              uvafd_handle* out);
+
+/* Level-triggered: while interest is set and the socket is ready, every uvafd_reactor_wait
+ * reports it. 0 pauses; readiness present when interest comes back is reported at once.
+ * UVAFD_EEXIST when another registration of the same base socket already has interest. */
+UVAFD_API int uvafd_poll_set_interest(uvafd_reactor* r, uvafd_handle h, uint32_t events);
+
+/* A wakeup source: uvafd_wake(h) from any thread makes a later wait deliver UVAFD_WAKEUP for
+ * h at least once. Wakes sent before that delivery are coalesced into it. */
+UVAFD_API int uvafd_wakeup_open(uvafd_reactor* r, void* user_data, uvafd_handle* out);
+UVAFD_API int uvafd_wake(uvafd_reactor* r, uvafd_handle h);
+
+/* Closes a registration or wakeup source. Nothing is delivered for it afterwards. Its memory
+ * stays with the reactor (a zombie) until the kernel has returned it; the caller need not wait. */
+UVAFD_API int uvafd_handle_close(uvafd_reactor* r, uvafd_handle h);
+
+/* Arms what changed, waits up to timeout_ms (-1: forever, 0: just poll), and calls cb for
+ * each event. Returns the number of events delivered (0 on timeout; it may also return 0
+ * early when only internal packets arrived) or an error. cb may open, change and close
+ * registrations; it may not call wait, close or destroy on the reactor (UVAFD_EBUSY). */
+UVAFD_API int uvafd_reactor_wait(uvafd_reactor* r, int64_t timeout_ms, uvafd_event_cb cb,
+                                 void* arg);
+
+/* Teardown: closes every registration, cancels every request and drains the port until the
+ * kernel holds no memory of ours, then closes the helper handles and the port. Afterwards
+ * every call on r returns UVAFD_EBADF (r stays allocated until uvafd_reactor_destroy). */
+UVAFD_API int uvafd_reactor_close(uvafd_reactor* r);
+
+/* Closes r if needed and frees it. UVAFD_EBUSY (and nothing done) from inside a callback. */
+UVAFD_API int uvafd_reactor_destroy(uvafd_reactor* r);
+
+UVAFD_API int uvafd_reactor_stats(const uvafd_reactor* r, uvafd_stats* out);
+UVAFD_API const char* uvafd_strerror(int error);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UVAFD_REACTOR_H_ */

@@ -1,0 +1,70 @@
+// The C ABI over Reactor: argument checks, the kernel's ownership, and nothing else.
+#include <memory>
+#include <new>
+
+#include "nt_kernel.h"
+#include "reactor.h"
+#include "uvafd/reactor.h"
+
+struct uvafd_reactor {
+  std::unique_ptr<uvafd::Kernel> kernel;
+  std::unique_ptr<uvafd::Reactor> reactor;
+};
+
+extern "C" {
+
+int uvafd_reactor_create(const uvafd_options* options, uvafd_reactor** out) {
+  if (!out) return UVAFD_EINVAL;
+  *out = nullptr;
+  auto r = std::unique_ptr<uvafd_reactor>(new (std::nothrow) uvafd_reactor);
+  if (!r) return UVAFD_ENOMEM;
+  int err = 0;
+  r->kernel = uvafd::make_nt_kernel(&err);
+  if (!r->kernel) return err;
+  err = uvafd::Reactor::create(*r->kernel, options, &r->reactor);
+  if (err) return err;
+  *out = r.release();
+  return 0;
+}
+
+int uvafd_poll_open(uvafd_reactor* r, uintptr_t socket, void* user_data, uvafd_handle* out) {
+  return r ? r->reactor->poll_open(socket, user_data, out) : UVAFD_EINVAL;
+}
+
+int uvafd_poll_set_interest(uvafd_reactor* r, uvafd_handle h, uint32_t events) {
+  return r ? r->reactor->poll_set_interest(h, events) : UVAFD_EINVAL;
+}
+
+int uvafd_wakeup_open(uvafd_reactor* r, void* user_data, uvafd_handle* out) {
+  return r ? r->reactor->wakeup_open(user_data, out) : UVAFD_EINVAL;
+}
+
+int uvafd_wake(uvafd_reactor* r, uvafd_handle h) {
+  return r ? r->reactor->wake(h) : UVAFD_EINVAL;
+}
+
+int uvafd_handle_close(uvafd_reactor* r, uvafd_handle h) {
+  return r ? r->reactor->handle_close(h) : UVAFD_EINVAL;
+}
+
+int uvafd_reactor_wait(uvafd_reactor* r, int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
+  return r ? r->reactor->wait(timeout_ms, cb, arg) : UVAFD_EINVAL;
+}
+
+int uvafd_reactor_close(uvafd_reactor* r) { return r ? r->reactor->close() : UVAFD_EINVAL; }
+
+int uvafd_reactor_destroy(uvafd_reactor* r) {
+  if (!r) return UVAFD_EINVAL;
+  if (r->reactor->in_callback()) return UVAFD_EBUSY;
+  r->reactor.reset();  // closes (drains) first
+  delete r;
+  return 0;
+}
+
+int uvafd_reactor_stats(const uvafd_reactor* r, uvafd_stats* out) {
+  if (!r || !out) return UVAFD_EINVAL;
+  *out = r->reactor->stats();
+  return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,560 @@
+#include "reactor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "afd_events.h"
+
+namespace uvafd {
+
+namespace {
+
+constexpr uint64_t kWakeQueuedBit = 1;
+// While draining at teardown, how often to look again at states whose packet will never come
+// (a wake whose NtSetIoCompletion failed) and to repeat cancels the kernel may have missed.
+constexpr int64_t kDrainSliceMs = 100;
+
+}  // namespace
+
+int Reactor::create(Kernel& kernel, const uvafd_options* options, std::unique_ptr<Reactor>* out) {
+  uvafd_options o;
+  uvafd_options_init(&o);
+  if (options) {
+    if (options->helper_group_size) o.helper_group_size = options->helper_group_size;
+    if (options->dequeue_batch) o.dequeue_batch = options->dequeue_batch;
+    if (options->teardown_timeout_ms) o.teardown_timeout_ms = options->teardown_timeout_ms;
+  }
+  if (o.dequeue_batch > 65536 || o.helper_group_size > 65536) return UVAFD_EINVAL;
+  KHandle port = 0;
+  NtStatus st = kernel.create_port(&port);
+  if (nt_error(st)) return kernel.error_from_status(st);
+  out->reset(new Reactor(kernel, port, o));
+  return 0;
+}
+
+Reactor::Reactor(Kernel& kernel, KHandle port, const uvafd_options& options)
+    : kernel_(kernel),
+      port_(port),
+      options_(options),
+      helpers_(kernel, port, options.helper_group_size),
+      batch_(options.dequeue_batch) {
+  s_.nt_other = 1;  // create_port
+}
+
+Reactor::~Reactor() { close(); }
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+void Reactor::transition(PinnedState* s, LifecycleEvent event) {
+  const Lifecycle from = s->lifecycle;
+  const Lifecycle to = lifecycle_next(from, event, s->kernel_holds_memory());
+  if (trace_) trace_(*s, from, event, to);
+  if (to == Lifecycle::Invalid) {
+    ++s_.invalid_transitions;
+    return;
+  }
+  s->lifecycle = to;
+  if (from == Lifecycle::Free) ++s_.live_states;
+  if (to == Lifecycle::Free) --s_.live_states;
+  if (lifecycle_is_live(from) && !lifecycle_is_live(to)) --s_.active;
+  if (!lifecycle_is_live(from) && lifecycle_is_live(to)) ++s_.active;
+  if (to == Lifecycle::Zombie && from != Lifecycle::Zombie) ++s_.zombies;
+  if (from == Lifecycle::Zombie && to != Lifecycle::Zombie) --s_.zombies;
+}
+
+void Reactor::reclaim(PinnedState* s) {
+  if (s->kind == StateKind::Poll) {
+    BaseEntry& e = bases_.get(s->base_socket);
+    --e.registrations;
+    bases_.trim(s->base_socket);
+    helpers_.release(s->helper);
+    s->helper = nullptr;
+  }
+  transition(s, LifecycleEvent::Reclaim);
+  s->user_data = nullptr;
+  s->interest = s->submitted_mask = 0;
+  s->socket = s->base_socket = 0;
+  s->request_pending = s->cancel_issued = s->socket_gone = s->poll_failed = false;
+  s->waiting_for_base = false;
+  s->deferred_error = 0;
+  if (!s->in_update_queue) slab_.release(s);
+  // Otherwise the update queue still points at it; flush_updates releases it.
+}
+
+PinnedState* Reactor::live_state(uvafd_handle h, int* error) {
+  *error = UVAFD_EBADF;
+  if (closed_) return nullptr;
+  if (h.generation == 0) {
+    *error = UVAFD_EINVAL;
+    return nullptr;
+  }
+  PinnedState* s = slab_.at(h.slot);
+  if (!s || s->generation != h.generation || !lifecycle_is_live(s->lifecycle)) return nullptr;
+  *error = 0;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registrations
+
+int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
+  if (closed_) return UVAFD_EBADF;
+  if (!out) return UVAFD_EINVAL;
+  if (socket == 0 || socket == ~KHandle(0)) return UVAFD_EBADF;  // 0 or INVALID_SOCKET
+  KHandle base = 0;
+  ++s_.nt_other;
+  if (int err = kernel_.base_socket(socket, &base)) return err;
+  PinnedState* s = slab_.acquire();
+  if (!s) return UVAFD_ENOMEM;
+  NtStatus st;
+  Helper* helper = helpers_.acquire(&st);
+  if (!helper) {
+    ++s_.nt_other;
+    slab_.release(s);
+    return kernel_.error_from_status(st);
+  }
+  s->kind = StateKind::Poll;
+  s->socket = socket;
+  s->base_socket = base;
+  s->helper = helper;
+  s->user_data = user_data;
+  s->wake_word.store(0, std::memory_order_relaxed);  // a poll state can never be woken
+  transition(s, LifecycleEvent::Open);
+  ++bases_.get(base).registrations;
+  s_.helpers = helpers_.size();
+  *out = uvafd_handle{s->generation, s->slot, 0};
+  return 0;
+}
+
+int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
+  int err;
+  PinnedState* s = live_state(h, &err);
+  if (!s) return err;
+  if (s->kind != StateKind::Poll || (events & ~uint32_t(UVAFD_INTEREST_MASK)))
+    return UVAFD_EINVAL;
+  // The socket this registration named was closed; its value may already be another socket's.
+  if (s->socket_gone) return UVAFD_EBADF;
+  BaseEntry& e = bases_.get(s->base_socket);
+  if (events) {
+    if (e.interested && e.interested != s) return UVAFD_EEXIST;
+    e.interested = s;
+  } else if (e.interested == s) {
+    e.interested = nullptr;
+  }
+  if (events != s->interest) s->poll_failed = false;
+  s->interest = events;
+  queue_update(s);
+  return 0;
+}
+
+int Reactor::wakeup_open(void* user_data, uvafd_handle* out) {
+  if (closed_) return UVAFD_EBADF;
+  if (!out) return UVAFD_EINVAL;
+  PinnedState* s = slab_.acquire();
+  if (!s) return UVAFD_ENOMEM;
+  s->kind = StateKind::Wakeup;
+  s->user_data = user_data;
+  s->wake_word.store(s->generation << 1, std::memory_order_release);
+  transition(s, LifecycleEvent::Open);
+  *out = uvafd_handle{s->generation, s->slot, 0};
+  return 0;
+}
+
+int Reactor::wake(uvafd_handle h) {
+  // Any thread. Reads only the slab's chunk table (published with release) and the state's
+  // wake_word, both valid for as long as the reactor object exists.
+  if (h.generation == 0) return UVAFD_EINVAL;
+  PinnedState* s = slab_.at(h.slot);
+  if (!s) return UVAFD_EBADF;
+  wakes_requested_.fetch_add(1, std::memory_order_relaxed);
+  uint64_t w = s->wake_word.load(std::memory_order_acquire);
+  for (;;) {
+    if ((w >> 1) != h.generation) return UVAFD_EBADF;  // closed, or another incarnation
+    if (w & kWakeQueuedBit) {
+      // One packet in flight per source: the reactor clears the bit before it calls back, so
+      // this wake is covered by a delivery that has not started yet.
+      wakes_coalesced_.fetch_add(1, std::memory_order_relaxed);
+      return 0;
+    }
+    if (s->wake_word.compare_exchange_weak(w, w | kWakeQueuedBit, std::memory_order_acq_rel))
+      break;
+  }
+  wake_packets_in_flight_.fetch_add(1, std::memory_order_relaxed);
+  nt_post_.fetch_add(1, std::memory_order_relaxed);
+  // The packet carries its own identity: ApcContext = the state, Information = generation.
+  NtStatus st = kernel_.post_packet(port_, kKeyWake, s, kStatusSuccess, h.generation);
+  if (!nt_error(st)) return 0;
+  // No packet will come: give the bit back (if the source was closed meanwhile, the reactor
+  // finds the zombie with nothing in flight and reclaims it).
+  wake_packets_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  s->wake_word.fetch_and(~kWakeQueuedBit, std::memory_order_acq_rel);
+  return kernel_.error_from_status(st);
+}
+
+int Reactor::handle_close(uvafd_handle h) {
+  int err;
+  PinnedState* s = live_state(h, &err);
+  if (!s) return err;
+  close_state(s);
+  return 0;
+}
+
+void Reactor::close_state(PinnedState* s) {
+  s->user_data = nullptr;  // nothing is delivered for it from now on
+  if (s->kind == StateKind::Wakeup) {
+    // Generation 0 in the word: later wake() calls fail. The queued bit survives: if a packet
+    // is in flight the state becomes a zombie until it is dequeued.
+    uint64_t w = s->wake_word.load(std::memory_order_acquire);
+    while (!s->wake_word.compare_exchange_weak(w, w & kWakeQueuedBit, std::memory_order_acq_rel)) {
+    }
+    transition(s, LifecycleEvent::Close);
+    if (s->lifecycle == Lifecycle::Zombie) wake_zombies_.push_back(s);
+  } else {
+    BaseEntry& e = bases_.get(s->base_socket);
+    if (e.interested == s) e.interested = nullptr;
+    if (s->waiting_for_base) {
+      e.waiters.erase(std::remove(e.waiters.begin(), e.waiters.end(), s), e.waiters.end());
+      s->waiting_for_base = false;
+    }
+    s->interest = 0;
+    // Waiting for the socket to become ready could take forever: cancel.
+    if (s->request_pending && !s->cancel_issued) cancel(s);
+    transition(s, LifecycleEvent::Close);
+    if (s->lifecycle == Lifecycle::Zombie && faults_.free_zombie_early) {
+      // Deliberate defect: forget the request and recycle memory the kernel still owns.
+      s->request_pending = false;
+      --s_.requests_in_flight;
+      if (e.in_flight == s) e.in_flight = nullptr;
+      --e.requests;
+      --s_.zombies;
+      s->lifecycle = Lifecycle::Dead;
+    }
+  }
+  if (s->lifecycle == Lifecycle::Dead) reclaim(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arming: interest is recomputed and re-armed before every wait (level-triggered on top of
+// one-shot AFD polls). AFD completes a poll at once when the socket is already ready, so a
+// paused interest loses nothing.
+
+void Reactor::queue_update(PinnedState* s) {
+  if (s->in_update_queue) return;
+  s->in_update_queue = true;
+  updates_.push_back(s);
+}
+
+void Reactor::flush_updates() {
+  // update_one may queue more (a waiter whose base was released); take them in this pass too.
+  for (size_t i = 0; i < updates_.size(); ++i) {
+    PinnedState* s = updates_[i];
+    s->in_update_queue = false;
+    if (s->lifecycle == Lifecycle::Free) {
+      slab_.release(s);  // reclaimed while queued
+      continue;
+    }
+    update_one(s);
+  }
+  updates_.clear();
+}
+
+void Reactor::update_one(PinnedState* s) {
+  if (s->lifecycle != Lifecycle::Active || s->kind != StateKind::Poll) return;
+  if (s->socket_gone || s->poll_failed) return;
+  const uint32_t wanted = afd_mask_for_interest(s->interest);
+  if (s->request_pending) {
+    // A pending poll that already covers the interest stays: fewer kernel calls, and events
+    // outside the interest are filtered at delivery. One that misses a wanted bit is cancelled
+    // and re-armed when the cancellation comes back.
+    if (s->interest && (wanted & ~s->submitted_mask)) cancel(s);
+    return;
+  }
+  if (!s->interest) return;
+  BaseEntry& e = bases_.get(s->base_socket);
+  if (e.in_flight && e.in_flight != s && !faults_.allow_second_poll) {
+    // One poll per base socket. The holder is a zombie, a paused registration or an earlier
+    // incarnation: ask it to let go, and arm when its packet comes back.
+    PinnedState* holder = e.in_flight;
+    if (!holder->cancel_issued) cancel(holder);
+    if (!s->waiting_for_base) {
+      s->waiting_for_base = true;
+      e.waiters.push_back(s);
+    }
+    return;
+  }
+  submit(s);
+}
+
+void Reactor::submit(PinnedState* s) {
+  const uint32_t mask = afd_mask_for_interest(s->interest);
+  s->poll_info.timeout = std::numeric_limits<int64_t>::max();
+  s->poll_info.number_of_handles = 1;
+  s->poll_info.exclusive = 0;
+  s->poll_info.handles[0].handle = s->base_socket;
+  s->poll_info.handles[0].events = mask;
+  s->poll_info.handles[0].status = 0;
+  s->iosb.status = kStatusPending;
+  s->iosb.information = 0;
+  ++s_.nt_submit;
+  // The memory is the kernel's from the moment of the call: a socket that is already ready
+  // completes the request (and writes it) before the call returns.
+  s->request_pending = true;
+  const NtStatus st = kernel_.submit_poll(s->helper->handle, s, &s->iosb, &s->poll_info);
+  if (nt_error(st)) {
+    // No packet will be queued and the IO_STATUS_BLOCK was not written: judge by the return
+    // value only. Report it on this wait; don't retry until the interest changes.
+    s->request_pending = false;
+    s->poll_failed = true;
+    s->deferred_error = kernel_.error_from_status(st);
+    deferred_.emplace_back(s, s->generation);
+    return;
+  }
+  // STATUS_PENDING, or STATUS_SUCCESS which still queues a packet.
+  s->request_generation = s->generation;
+  s->submitted_mask = mask;
+  ++s_.requests_in_flight;
+  BaseEntry& e = bases_.get(s->base_socket);
+  if (e.requests > 0) ++s_.double_poll_violations;
+  ++e.requests;
+  s_.max_requests_per_base = std::max<uint64_t>(s_.max_requests_per_base, e.requests);
+  e.in_flight = s;
+}
+
+void Reactor::cancel(PinnedState* s) {
+  ++s_.nt_cancel;
+  // STATUS_NOT_FOUND: it completed already and its packet is queued. Either way the packet
+  // comes, and only the packet gives the memory back.
+  kernel_.cancel_request(s->helper->handle, &s->iosb);
+  s->cancel_issued = true;
+  if (s->lifecycle == Lifecycle::Active || s->lifecycle == Lifecycle::Zombie)
+    transition(s, LifecycleEvent::CancelIssued);
+}
+
+void Reactor::mark_socket_gone(PinnedState* s) {
+  s->socket_gone = true;
+  BaseEntry& e = bases_.get(s->base_socket);
+  if (e.interested == s) e.interested = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch
+
+int Reactor::dequeue(int64_t timeout_ms, uint32_t* count) {
+  *count = 0;
+  ++s_.nt_dequeue;
+  const NtStatus st =
+      kernel_.dequeue_batch(port_, batch_.data(), uint32_t(batch_.size()), count, timeout_ms);
+  // Wine leaves the count untouched on STATUS_TIMEOUT: never trust it then.
+  if (st == kStatusTimeout) {
+    *count = 0;
+    return 0;
+  }
+  if (nt_error(st)) {
+    *count = 0;
+    return kernel_.error_from_status(st);
+  }
+  s_.packets_dequeued += *count;
+  return 0;
+}
+
+int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
+  if (closed_) return UVAFD_EBADF;
+  if (in_callback_) return UVAFD_EBUSY;
+  flush_updates();
+  reap_wake_zombies();
+  if (!deferred_.empty()) timeout_ms = 0;
+  uint32_t n = 0;
+  const int err = dequeue(timeout_ms, &n);
+  int delivered = 0;
+  in_callback_ = true;
+  for (uint32_t i = 0; i < n; ++i) process(batch_[i], cb, arg, &delivered);
+  deliver_deferred(cb, arg, &delivered);
+  in_callback_ = false;
+  return err ? err : delivered;
+}
+
+void Reactor::process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
+  if (c.key == kKeyAfd) return on_poll_packet(c, cb, arg, delivered);
+  if (c.key == kKeyWake) return on_wake_packet(c, cb, arg, delivered);
+  ++s_.unknown_packets;
+}
+
+void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
+  auto* s = static_cast<PinnedState*>(c.context);
+  // Validate before anything is applied: our memory, a poll state, a request in flight, armed
+  // by this very incarnation.
+  if (!slab_.owns(s) || s->kind != StateKind::Poll || !s->request_pending ||
+      (s->request_generation != s->generation && !faults_.skip_generation_check)) {
+    ++s_.misrouted;
+    return;
+  }
+  s->request_pending = false;
+  s->cancel_issued = false;
+  --s_.requests_in_flight;
+  BaseEntry& e = bases_.get(s->base_socket);
+  --e.requests;
+  if (e.in_flight == s) {
+    e.in_flight = nullptr;
+    for (PinnedState* w : e.waiters) {
+      w->waiting_for_base = false;
+      queue_update(w);
+    }
+    e.waiters.clear();
+  }
+  transition(s, LifecycleEvent::KernelReleased);
+  if (s->lifecycle == Lifecycle::Dead) {
+    reclaim(s);
+    return;
+  }
+  if (s->lifecycle != Lifecycle::Active) return;
+
+  uint32_t afd = 0;
+  int status = 0;
+  if (c.status == kStatusSuccess) {
+    // NumberOfHandles < 1: completed with no events (e.g. the poll timed out).
+    if (s->poll_info.number_of_handles >= 1) {
+      afd = s->poll_info.handles[0].events;
+      if (s->poll_info.handles[0].status != kStatusSuccess)
+        status = kernel_.error_from_status(s->poll_info.handles[0].status);
+    }
+  } else if (c.status != kStatusCancelled) {
+    status = kernel_.error_from_status(c.status);
+  }
+  const uint32_t seen = events_from_afd(afd);
+  uint32_t events = seen & s->interest;
+  if (events) events |= seen & UVAFD_ERROR;
+  if (seen & UVAFD_LOCAL_CLOSE) {
+    mark_socket_gone(s);
+    events |= UVAFD_LOCAL_CLOSE;
+  }
+  if (status) s->poll_failed = true;
+  queue_update(s);
+  if (events || status) emit(s, events, status, cb, arg, delivered);
+}
+
+void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
+  auto* s = static_cast<PinnedState*>(c.context);
+  if (!slab_.owns(s) || s->kind != StateKind::Wakeup || !s->wake_packet_queued()) {
+    ++s_.misrouted;
+    return;
+  }
+  wake_packets_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  if (s->lifecycle == Lifecycle::Zombie) {
+    s->wake_word.store(0, std::memory_order_release);
+    transition(s, LifecycleEvent::KernelReleased);
+    wake_zombies_.erase(std::remove(wake_zombies_.begin(), wake_zombies_.end(), s),
+                        wake_zombies_.end());
+    if (s->lifecycle == Lifecycle::Dead) reclaim(s);
+    return;
+  }
+  const uint64_t gen = c.information;
+  if (gen != s->generation && !faults_.skip_generation_check) {
+    // A live source's packet is always its own (a queued packet keeps the state a zombie, so
+    // the slot cannot be reused under it): anything else is a bug, counted and dropped.
+    ++s_.misrouted;
+    return;
+  }
+  // Clear before calling back: a wake sent during the callback must post a new packet.
+  if (!faults_.drop_coalesced_wake) s->wake_word.store(s->generation << 1, std::memory_order_release);
+  transition(s, LifecycleEvent::KernelReleased);
+  ++s_.wakes_delivered;
+  const uint64_t generation = s->generation;
+  emit(s, UVAFD_WAKEUP, 0, cb, arg, delivered);
+  if (faults_.drop_coalesced_wake && s->generation == generation &&
+      lifecycle_is_live(s->lifecycle))
+    s->wake_word.store(s->generation << 1, std::memory_order_release);
+}
+
+void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
+  // Callbacks may add to the list; take what is there now.
+  std::vector<std::pair<PinnedState*, uint64_t>> now;
+  now.swap(deferred_);
+  for (auto& [s, generation] : now) {
+    const int err = s->deferred_error;
+    s->deferred_error = 0;
+    if (s->generation != generation || s->lifecycle != Lifecycle::Active || !err) continue;
+    emit(s, 0, err, cb, arg, delivered);
+  }
+}
+
+void Reactor::emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
+                   int* delivered) {
+  ++s_.events_delivered;
+  ++*delivered;
+  if (!cb) return;
+  const uvafd_event ev{uvafd_handle{s->generation, s->slot, 0}, s->user_data, events, status};
+  cb(arg, &ev);
+}
+
+void Reactor::reap_wake_zombies() {
+  // A zombie wakeup source whose sender's NtSetIoCompletion failed has nothing in flight and no
+  // packet to wait for.
+  for (size_t i = 0; i < wake_zombies_.size();) {
+    PinnedState* s = wake_zombies_[i];
+    if (s->wake_packet_queued()) {
+      ++i;
+      continue;
+    }
+    wake_zombies_[i] = wake_zombies_.back();
+    wake_zombies_.pop_back();
+    transition(s, LifecycleEvent::KernelReleased);
+    if (s->lifecycle == Lifecycle::Dead) reclaim(s);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Teardown: nothing is freed while the kernel may still write into it.
+
+int Reactor::close() {
+  if (closed_) return UVAFD_EBADF;
+  if (in_callback_) return UVAFD_EBUSY;
+  slab_.for_each([this](PinnedState& s) {
+    if (lifecycle_is_live(s.lifecycle)) close_state(&s);
+  });
+  flush_updates();  // releases states reclaimed while queued; arms nothing (none is live)
+  deferred_.clear();
+
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.teardown_timeout_ms);
+  int slices = 0;
+  while (s_.zombies > 0) {
+    reap_wake_zombies();
+    if (s_.zombies == 0) break;
+    if (Clock::now() >= deadline) {
+      // The kernel kept some memory longer than we can wait. Leak it rather than free it.
+      s_.leaked_on_teardown = s_.zombies;
+      slab_.leak();
+      break;
+    }
+    uint32_t n = 0;
+    if (dequeue(kDrainSliceMs, &n) != 0) continue;
+    int delivered = 0;  // stays 0: no state is live, so nothing is delivered
+    for (uint32_t i = 0; i < n; ++i) process(batch_[i], nullptr, nullptr, &delivered);
+    if (n == 0 && ++slices % 10 == 0) {
+      // A second of silence: repeat the cancels (harmless if they already took).
+      slab_.for_each([this](PinnedState& s) {
+        if (s.lifecycle == Lifecycle::Zombie && s.request_pending) cancel(&s);
+      });
+    }
+  }
+  flush_updates();
+  s_.nt_other += helpers_.size() + 1;
+  helpers_.close_all();
+  kernel_.close_handle(port_);
+  closed_ = true;
+  return 0;
+}
+
+uvafd_stats Reactor::stats() const {
+  uvafd_stats out = s_;
+  out.helpers = helpers_.size();
+  out.wake_packets_in_flight = wake_packets_in_flight_.load(std::memory_order_relaxed);
+  out.wakes_requested = wakes_requested_.load(std::memory_order_relaxed);
+  out.wakes_coalesced = wakes_coalesced_.load(std::memory_order_relaxed);
+  out.nt_post = nt_post_.load(std::memory_order_relaxed);
+  return out;
+}
+
+}  // namespace uvafd

@@ -1,0 +1,101 @@
+// Reactor: one completion port, a pool of AFD helper handles, and the PinnedStates of every
+// registration and wakeup source. Single-threaded except for wake(). See docs/architecture.md
+// for the path of one event and docs/lifecycle.md for the rules each piece protects.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "base_socket_table.h"
+#include "helper_pool.h"
+#include "kernel.h"
+#include "lifecycle.h"
+#include "pinned_state.h"
+#include "state_slab.h"
+#include "uvafd/reactor.h"
+
+namespace uvafd {
+
+// Deliberate defects for proving that the tests and the simulator's oracle can fail. All off
+// in normal use; only tests turn them on.
+struct FaultSwitches {
+  bool skip_generation_check = false;  // accept a packet whatever its generation says
+  bool free_zombie_early = false;      // reclaim a closed state with its request in flight
+  bool allow_second_poll = false;      // arm without waiting for the base socket's request
+  bool drop_coalesced_wake = false;    // lose a wake that arrives while one is queued
+};
+
+class Reactor {
+ public:
+  using TraceFn = std::function<void(const PinnedState&, Lifecycle from, LifecycleEvent event,
+                                     Lifecycle to)>;
+
+  // The kernel must outlive the reactor.
+  static int create(Kernel& kernel, const uvafd_options* options, std::unique_ptr<Reactor>* out);
+  ~Reactor();
+
+  int poll_open(KHandle socket, void* user_data, uvafd_handle* out);
+  int poll_set_interest(uvafd_handle h, uint32_t events);
+  int wakeup_open(void* user_data, uvafd_handle* out);
+  int wake(uvafd_handle h);  // any thread
+  int handle_close(uvafd_handle h);
+  int wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg);
+  int close();
+
+  bool closed() const { return closed_; }
+  bool in_callback() const { return in_callback_; }
+  uvafd_stats stats() const;
+
+  void set_trace(TraceFn trace) { trace_ = std::move(trace); }
+  FaultSwitches& faults() { return faults_; }
+  // The state a handle names, whatever its lifecycle (tests look inside).
+  const PinnedState* peek(uvafd_handle h) const { return slab_.at(h.slot); }
+
+ private:
+  Reactor(Kernel& kernel, KHandle port, const uvafd_options& options);
+
+  PinnedState* live_state(uvafd_handle h, int* error);
+  void transition(PinnedState* s, LifecycleEvent event);
+  void reclaim(PinnedState* s);
+  void close_state(PinnedState* s);
+
+  void queue_update(PinnedState* s);
+  void flush_updates();
+  void update_one(PinnedState* s);
+  void submit(PinnedState* s);
+  void cancel(PinnedState* s);
+  void mark_socket_gone(PinnedState* s);
+
+  void process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
+  void on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
+  void on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
+  void deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered);
+  void emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
+            int* delivered);
+  void reap_wake_zombies();
+  int dequeue(int64_t timeout_ms, uint32_t* count);
+
+  Kernel& kernel_;
+  KHandle port_;
+  uvafd_options options_;
+  StateSlab slab_;
+  HelperPool helpers_;
+  BaseSocketTable bases_;
+  std::vector<PinnedState*> updates_;
+  std::vector<std::pair<PinnedState*, uint64_t>> deferred_;  // (state, generation) with an error
+  std::vector<PinnedState*> wake_zombies_;
+  std::vector<Completion> batch_;
+  bool closed_ = false;
+  bool in_callback_ = false;
+  TraceFn trace_;
+  FaultSwitches faults_;
+
+  // Counters. The atomic ones are touched by wake() from other threads.
+  uvafd_stats s_{};
+  std::atomic<uint64_t> wakes_requested_{0}, wakes_coalesced_{0}, nt_post_{0};
+  std::atomic<uint64_t> wake_packets_in_flight_{0};
+};
+
+}  // namespace uvafd

@@ -1,0 +1,299 @@
+#include "sim_kernel.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "afd_events.h"
+#include "uvafd/reactor.h"
+
+namespace uvafd {
+
+SimKernel::SimKernel(uint64_t seed) : rng_(seed) {}
+
+KHandle SimKernel::allocate_handle(Kind kind) {
+  // Windows hands out the lowest free slot of the handle table at once.
+  KHandle h = 4;
+  while (objects_.count(h)) h += 4;
+  objects_[h] = Object{kind};
+  if (!ever_used_.insert(h).second && kind == Kind::Socket) ++c_.handles_reused;
+  return h;
+}
+
+KHandle SimKernel::socket_create() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return allocate_handle(Kind::Socket);
+}
+
+KHandle SimKernel::file_create() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return allocate_handle(Kind::File);
+}
+
+bool SimKernel::socket_is_open(KHandle s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(s);
+  return it != objects_.end() && it->second.kind == Kind::Socket;
+}
+
+void SimKernel::socket_close(KHandle s) { close_handle(s); }
+
+void SimKernel::socket_set_ready(KHandle s, uint32_t bits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(s);
+  if (it == objects_.end() || it->second.kind != Kind::Socket) return;
+  it->second.ready = bits;
+  complete_ready_locked(s);
+}
+
+void SimKernel::socket_add_ready(KHandle s, uint32_t bits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(s);
+  if (it == objects_.end() || it->second.kind != Kind::Socket) return;
+  it->second.ready |= bits;
+  complete_ready_locked(s);
+}
+
+void SimKernel::socket_clear_ready(KHandle s, uint32_t bits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(s);
+  if (it != objects_.end()) it->second.ready &= ~bits;
+}
+
+void SimKernel::set_hold_packets(bool hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  hold_ = hold;
+}
+
+size_t SimKernel::release_packets(size_t max, bool shuffle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shuffle) std::shuffle(held_.begin(), held_.end(), rng_);
+  size_t n = 0;
+  while (n < max && !held_.empty()) {
+    queue_.push_back(held_.front());
+    held_.pop_front();
+    ++n;
+  }
+  if (n) cv_.notify_all();
+  return n;
+}
+
+size_t SimKernel::held_packets() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return held_.size();
+}
+
+void SimKernel::fail_next_submit(NtStatus st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_submit_ = st;
+}
+void SimKernel::fail_next_cancel(NtStatus st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_cancel_ = st;
+}
+void SimKernel::fail_next_post(NtStatus st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_post_ = st;
+}
+void SimKernel::set_owner_check(std::function<bool(void*)> check) {
+  std::lock_guard<std::mutex> lock(mu_);
+  owner_check_ = std::move(check);
+}
+
+SimKernel::Counters SimKernel::counters() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return c_;
+}
+size_t SimKernel::pending_requests() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.size();
+}
+size_t SimKernel::pending_on(KHandle s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return size_t(std::count_if(pending_.begin(), pending_.end(),
+                              [s](const Request& r) { return r.socket == s; }));
+}
+size_t SimKernel::queued_packets() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+void SimKernel::enqueue_locked(const Completion& c) {
+  if (hold_) {
+    held_.push_back(c);
+  } else {
+    queue_.push_back(c);
+    cv_.notify_all();
+  }
+}
+
+void SimKernel::complete_locked(size_t index, NtStatus status, uint32_t events) {
+  Request r = pending_[index];
+  pending_.erase(pending_.begin() + long(index));
+  if (owner_check_ && !owner_check_(r.context)) ++c_.unowned_writes;
+  // METHOD_BUFFERED: the output buffer and the status block are written at completion.
+  r.info->number_of_handles = events ? 1 : 0;
+  r.info->handles[0].handle = r.socket;
+  r.info->handles[0].events = events;
+  r.info->handles[0].status = 0;
+  r.iosb->status = status;
+  r.iosb->information = sizeof(AfdPollInfo);
+  ++c_.completions;
+  const uintptr_t key = objects_.count(r.helper) ? objects_[r.helper].key : kKeyAfd;
+  enqueue_locked(Completion{key, r.context, status, r.iosb->information});
+}
+
+void SimKernel::complete_ready_locked(KHandle s) {
+  const uint32_t ready = objects_[s].ready;
+  for (size_t i = 0; i < pending_.size();) {
+    if (pending_[i].socket == s && (pending_[i].mask & ready)) {
+      complete_locked(i, kStatusSuccess, pending_[i].mask & ready);
+    } else {
+      ++i;
+    }
+  }
+}
+
+NtStatus SimKernel::create_port(KHandle* port) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *port = allocate_handle(Kind::Port);
+  return kStatusSuccess;
+}
+
+NtStatus SimKernel::open_afd_helper(KHandle port, uintptr_t key, KHandle* helper) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(port);
+  if (it == objects_.end() || it->second.kind != Kind::Port) return kStatusInvalidHandle;
+  *helper = allocate_handle(Kind::Helper);
+  objects_[*helper].port = port;
+  objects_[*helper].key = key;
+  return kStatusSuccess;
+}
+
+NtStatus SimKernel::submit_poll(KHandle helper, void* context, IoStatusBlock* iosb,
+                                AfdPollInfo* info) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++c_.submits;
+  if (fail_submit_) {
+    const NtStatus st = fail_submit_;
+    fail_submit_ = 0;
+    ++c_.sync_failures;
+    return st;
+  }
+  auto h = objects_.find(helper);
+  if (h == objects_.end() || h->second.kind != Kind::Helper) {
+    ++c_.sync_failures;
+    return kStatusInvalidHandle;
+  }
+  const KHandle s = info->handles[0].handle;
+  auto o = objects_.find(s);
+  if (o == objects_.end() || o->second.kind != Kind::Socket) {
+    // Like AFD: a closed value or a non-socket fails at once, queues nothing, writes nothing.
+    ++c_.sync_failures;
+    return kStatusObjectTypeMismatch;
+  }
+  const uint32_t mask = info->handles[0].events;
+  const size_t already = size_t(std::count_if(pending_.begin(), pending_.end(),
+                                              [s](const Request& r) { return r.socket == s; }));
+  if (already) ++c_.second_poll_violations;
+  c_.max_pending_per_socket = std::max<uint64_t>(c_.max_pending_per_socket, already + 1);
+  pending_.push_back(Request{helper, s, mask, context, iosb, info});
+  if (mask & o->second.ready) {
+    // Already ready: completes at once, and still queues its packet.
+    complete_locked(pending_.size() - 1, kStatusSuccess, mask & o->second.ready);
+    return kStatusSuccess;
+  }
+  return kStatusPending;
+}
+
+NtStatus SimKernel::cancel_request(KHandle helper, IoStatusBlock* iosb) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++c_.cancels;
+  if (fail_cancel_) {
+    const NtStatus st = fail_cancel_;
+    fail_cancel_ = 0;
+    return st;
+  }
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].helper == helper && pending_[i].iosb == iosb) {
+      complete_locked(i, kStatusCancelled, 0);
+      return kStatusSuccess;
+    }
+  }
+  ++c_.cancels_not_found;
+  return kStatusNotFound;
+}
+
+NtStatus SimKernel::post_packet(KHandle port, uintptr_t key, void* context, NtStatus status,
+                                uintptr_t information) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fail_post_) {
+    const NtStatus st = fail_post_;
+    fail_post_ = 0;
+    return st;
+  }
+  auto it = objects_.find(port);
+  if (it == objects_.end() || it->second.kind != Kind::Port) return kStatusInvalidHandle;
+  ++c_.posts;
+  enqueue_locked(Completion{key, context, status, information});
+  return kStatusSuccess;
+}
+
+NtStatus SimKernel::dequeue_batch(KHandle port, Completion* out, uint32_t capacity,
+                                  uint32_t* count, int64_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = objects_.find(port);
+  if (it == objects_.end() || it->second.kind != Kind::Port) return kStatusInvalidHandle;
+  auto ready = [this] { return !queue_.empty(); };
+  if (timeout_ms < 0) {
+    cv_.wait(lock, ready);
+  } else if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready)) {
+    return kStatusTimeout;  // like Wine: *count untouched
+  }
+  uint32_t n = 0;
+  while (n < capacity && !queue_.empty()) {
+    out[n++] = queue_.front();
+    queue_.pop_front();
+  }
+  c_.dequeued += n;
+  *count = n;
+  return kStatusSuccess;
+}
+
+NtStatus SimKernel::close_handle(KHandle handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(handle);
+  if (it == objects_.end()) return kStatusInvalidHandle;
+  const Kind kind = it->second.kind;
+  for (size_t i = 0; i < pending_.size();) {
+    if (kind == Kind::Socket && pending_[i].socket == handle) {
+      complete_locked(i, kStatusSuccess, kAfdLocalClose);
+    } else if (kind == Kind::Helper && pending_[i].helper == handle) {
+      complete_locked(i, kStatusCancelled, 0);
+    } else {
+      ++i;
+    }
+  }
+  objects_.erase(it);
+  return kStatusSuccess;
+}
+
+int SimKernel::base_socket(KHandle socket, KHandle* base) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(socket);
+  if (it == objects_.end() || it->second.kind != Kind::Socket) return UVAFD_ENOTSOCK;
+  *base = socket;
+  return 0;
+}
+
+int SimKernel::error_from_status(NtStatus st) {
+  switch (st) {
+    case kStatusSuccess: return 0;
+    case kStatusInvalidHandle: return UVAFD_EBADF;
+    case kStatusObjectTypeMismatch: return UVAFD_ENOTSOCK;
+    case kStatusNoMemory: return UVAFD_ENOMEM;
+    case kStatusCancelled: return UVAFD_ECANCELED;
+    default: return UVAFD_EIO;
+  }
+}
+
+}  // namespace uvafd
