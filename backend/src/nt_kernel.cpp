@@ -166,6 +166,15 @@ class NtKernel final : public Kernel {
   }
 
   int base_socket(KHandle socket, KHandle* base) override {
+    // Wine answers SIO_BASE_HANDLE for any value, socket or not (measured: a file handle and a
+    // closed socket both "succeed"), so ask winsock whether it is a socket first.
+    int type = 0;
+    int type_len = sizeof(type);
+    if (getsockopt(static_cast<SOCKET>(socket), SOL_SOCKET, SO_TYPE,
+                   reinterpret_cast<char*>(&type), &type_len) == SOCKET_ERROR) {
+      const int err = error_from_win32(static_cast<uint32_t>(WSAGetLastError()));
+      return err == UVAFD_EIO ? UVAFD_ENOTSOCK : err;
+    }
     SOCKET out = INVALID_SOCKET;
     DWORD bytes = 0;
     if (WSAIoctl(static_cast<SOCKET>(socket), SIO_BASE_HANDLE, nullptr, 0, &out, sizeof(out),

@@ -1,0 +1,179 @@
+#include "sockets.h"
+
+#include <catch.hpp>
+
+#include "nt_kernel.h"
+
+namespace uvafd_test {
+
+void winsock_init() {
+  static bool done = false;
+  if (done) return;
+  WSADATA data;
+  REQUIRE(WSAStartup(MAKEWORD(2, 2), &data) == 0);
+  done = true;
+}
+
+void set_nonblocking(SOCKET s) {
+  u_long on = 1;
+  REQUIRE(ioctlsocket(s, FIONBIO, &on) == 0);
+}
+
+TcpPair tcp_pair() {
+  winsock_init();
+  SOCKET listener = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  REQUIRE(listener != INVALID_SOCKET);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int len = sizeof addr;
+  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  REQUIRE(listen(listener, 1) == 0);
+  TcpPair p;
+  p.a = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  REQUIRE(p.a != INVALID_SOCKET);
+  REQUIRE(connect(p.a, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  p.b = accept(listener, nullptr, nullptr);
+  REQUIRE(p.b != INVALID_SOCKET);
+  closesocket(listener);
+  set_nonblocking(p.a);
+  set_nonblocking(p.b);
+  return p;
+}
+
+SOCKET udp_socket() {
+  winsock_init();
+  SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+  REQUIRE(s != INVALID_SOCKET);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  set_nonblocking(s);
+  return s;
+}
+
+void send_to_self(SOCKET s) {
+  sockaddr_in addr{};
+  int len = sizeof addr;
+  REQUIRE(getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const char byte = 'x';
+  REQUIRE(sendto(s, &byte, 1, 0, reinterpret_cast<sockaddr*>(&addr), len) == 1);
+}
+
+void abortive_close(SOCKET s) {
+  linger l{1, 0};
+  setsockopt(s, SOL_SOCKET, SO_LINGER, reinterpret_cast<const char*>(&l), sizeof l);
+  closesocket(s);
+}
+
+int recv_all(SOCKET s) {
+  char buf[4096];
+  int total = 0;
+  for (;;) {
+    const int n = recv(s, buf, sizeof buf, 0);
+    if (n <= 0) return total;
+    total += n;
+  }
+}
+
+uvafd::NtStatus AuditKernel::submit_poll(uvafd::KHandle helper, void* context,
+                                         uvafd::IoStatusBlock* iosb, uvafd::AfdPollInfo* info) {
+  const uvafd::KHandle socket = info->handles[0].handle;
+  ++submits_;
+  // Count it before the call: the packet of an already-ready socket may be dequeued by the
+  // time anything after the call runs (it cannot here: one thread), but order it like the
+  // kernel does.
+  size_t& n = per_socket_[socket];
+  if (n > 0) ++violations_;
+  ++n;
+  max_per_socket_ = std::max(max_per_socket_, n);
+  by_context_[context] = socket;
+  const uvafd::NtStatus st = inner_->submit_poll(helper, context, iosb, info);
+  if (uvafd::nt_error(st)) {  // no packet will come
+    by_context_.erase(context);
+    if (--per_socket_[socket] == 0) per_socket_.erase(socket);
+  }
+  return st;
+}
+
+uvafd::NtStatus AuditKernel::dequeue_batch(uvafd::KHandle port, uvafd::Completion* out,
+                                           uint32_t capacity, uint32_t* count, int64_t timeout_ms) {
+  const uvafd::NtStatus st = inner_->dequeue_batch(port, out, capacity, count, timeout_ms);
+  if (st == 0) {
+    for (uint32_t i = 0; i < *count; ++i) {
+      if (out[i].key != uvafd::kKeyAfd) continue;
+      auto it = by_context_.find(out[i].context);
+      if (it == by_context_.end()) continue;
+      if (--per_socket_[it->second] == 0) per_socket_.erase(it->second);
+      by_context_.erase(it);
+    }
+  }
+  return st;
+}
+
+RealReactor::RealReactor(uint32_t group_size) {
+  winsock_init();
+  int err = 0;
+  auto nt = uvafd::make_nt_kernel(&err);
+  REQUIRE(nt);
+  auto audit_kernel = std::make_unique<AuditKernel>(std::move(nt));
+  audit = audit_kernel.get();
+  kernel = std::move(audit_kernel);
+  uvafd_options o;
+  uvafd_options_init(&o);
+  o.helper_group_size = group_size;
+  o.teardown_timeout_ms = 20000;
+  REQUIRE(uvafd::Reactor::create(*kernel, &o, &reactor) == 0);
+}
+
+RealReactor::~RealReactor() {
+  if (!reactor->closed()) reactor->close();
+  const uvafd_stats s = reactor->stats();
+  CHECK(s.live_states == 0);
+  CHECK(s.zombies == 0);
+  CHECK(s.requests_in_flight == 0);
+  CHECK(s.leaked_on_teardown == 0);
+  CHECK(s.invalid_transitions == 0);
+  CHECK(s.double_poll_violations == 0);
+  CHECK(s.misrouted == 0);
+  CHECK(audit->second_poll_violations() == 0);
+  CHECK(audit->in_flight() == 0);
+}
+
+int RealReactor::wait(int64_t ms) {
+  return reactor->wait(ms, [](void* a, const uvafd_event* e) {
+    static_cast<RealReactor*>(a)->events.push_back(*e);
+  }, this);
+}
+
+bool RealReactor::wait_until(const std::function<bool()>& pred, int ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    wait(50);
+  }
+  return true;
+}
+
+uint32_t RealReactor::wait_event(uvafd_handle h, uint32_t bits, int ms) {
+  uint32_t got = 0;
+  events.clear();
+  wait_until([&] {
+    for (const uvafd_event& e : events)
+      if (e.handle.slot == h.slot && e.handle.generation == h.generation && (e.events & bits))
+        got = e.events;
+    events.clear();
+    return got != 0;
+  }, ms);
+  return got;
+}
+
+uvafd_handle RealReactor::open(SOCKET s, void* user_data) {
+  uvafd_handle h{};
+  REQUIRE(reactor->poll_open(static_cast<uvafd::KHandle>(s), user_data, &h) == 0);
+  return h;
+}
+
+}  // namespace uvafd_test
