@@ -7,13 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${UVAFD_BUILD_DIR:-build}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
 if [ "$(id -u)" = 0 ]; then
   tools/bootstrap.sh "$build"
 fi
 cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/win" -j2 --target reactor_demo
-export UVAFD_WINEPREFIX=$PWD/$build/win/wineprefix
+export UVAFD_WINEPREFIX=$build/win/wineprefix
 status=0
 cmake/wine-run.sh "$build/win/examples/reactor_demo.exe" || status=$?
 WINEPREFIX=$UVAFD_WINEPREFIX "$(command -v wineserver || echo /usr/lib/wine/wineserver)" -k \

@@ -7,6 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${UVAFD_BUILD_DIR:-build}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
 jobs=${UVAFD_JOBS:-2}
 
 if [ "$(id -u)" = 0 ]; then
@@ -23,15 +24,17 @@ set +e
 
 # One wineserver for the whole run, in the build tree's own prefix; stopped on the way out
 # (it would otherwise linger, and a killed test's children with it).
-export WINEPREFIX=$PWD/$build/win/wineprefix
+export UVAFD_WINEPREFIX=$build/win/wineprefix
+export WINEPREFIX=$UVAFD_WINEPREFIX
 export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
 trap '"$wineserver" -k >/dev/null 2>&1' EXIT
-# Persistent server first, then one warm-up process (wineboot on a new prefix, Wine's own
-# services otherwise), and only then tests in parallel. Started the other way round, the
-# warm-up's short-lived server can exit just as the first tests start, and one of them hung.
+# Boot the prefix first (wineboot, seconds, on a new prefix) and let that short-lived server
+# exit; then a persistent server and one warm-up process that starts Wine's own services.
+# Only then tests run in parallel: a wineboot racing the first tests hung them here.
 "$wineserver" -k >/dev/null 2>&1
-mkdir -p "$WINEPREFIX"
+cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
+"$wineserver" -w
 "$wineserver" -p >/dev/null 2>&1
 cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
 
@@ -58,7 +61,7 @@ run_ctest() {
 echo "=== native (ASan + UBSan)"
 run_ctest "$build/native"
 echo "=== Windows, under Wine"
-UVAFD_WINEPREFIX=$WINEPREFIX run_ctest "$build/win"
+run_ctest "$build/win"
 
 echo "uvafd: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -39,7 +39,6 @@ struct PinnedState {
   bool cancel_issued = false;
   bool socket_gone = false;     // LOCAL_CLOSE seen: the SOCKET value may name another socket now
   bool poll_failed = false;     // last submit or completion failed; re-armed on new interest
-  int32_t deferred_error = 0;   // a synchronous submit error not yet delivered
   bool in_update_queue = false;
   bool waiting_for_base = false;
 

@@ -78,7 +78,6 @@ void Reactor::reclaim(PinnedState* s) {
   s->socket = s->base_socket = 0;
   s->request_pending = s->cancel_issued = s->socket_gone = s->poll_failed = false;
   s->waiting_for_base = false;
-  s->deferred_error = 0;
   if (!s->in_update_queue) slab_.release(s);
   // Otherwise the update queue still points at it; flush_updates releases it.
 }
@@ -247,6 +246,10 @@ void Reactor::queue_update(PinnedState* s) {
 }
 
 void Reactor::flush_updates() {
+  std::vector<std::pair<PinnedState*, uint64_t>> retries;
+  retries.swap(cancel_retries_);
+  for (auto& [s, generation] : retries)
+    if (s->generation == generation && s->request_pending && !s->cancel_issued) cancel(s);
   // update_one may queue more (a waiter whose base was released); take them in this pass too.
   for (size_t i = 0; i < updates_.size(); ++i) {
     PinnedState* s = updates_[i];
@@ -307,8 +310,7 @@ void Reactor::submit(PinnedState* s) {
     // value only. Report it on this wait; don't retry until the interest changes.
     s->request_pending = false;
     s->poll_failed = true;
-    s->deferred_error = kernel_.error_from_status(st);
-    deferred_.emplace_back(s, s->generation);
+    deferred_.push_back(DeferredError{s, s->generation, kernel_.error_from_status(st)});
     return;
   }
   // STATUS_PENDING, or STATUS_SUCCESS which still queues a packet.
@@ -326,7 +328,13 @@ void Reactor::cancel(PinnedState* s) {
   ++s_.nt_cancel;
   // STATUS_NOT_FOUND: it completed already and its packet is queued. Either way the packet
   // comes, and only the packet gives the memory back.
-  kernel_.cancel_request(s->helper->handle, &s->iosb);
+  const NtStatus st = kernel_.cancel_request(s->helper->handle, &s->iosb);
+  if (nt_error(st) && st != kStatusNotFound) {
+    // Nothing was cancelled and the request may never complete by itself (an idle socket):
+    // try again before the next wait, or a zombie could hold its socket forever.
+    cancel_retries_.emplace_back(s, s->generation);
+    return;
+  }
   s->cancel_issued = true;
   if (s->lifecycle == Lifecycle::Active || s->lifecycle == Lifecycle::Zombie)
     transition(s, LifecycleEvent::CancelIssued);
@@ -469,13 +477,14 @@ void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
 
 void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
   // Callbacks may add to the list; take what is there now.
-  std::vector<std::pair<PinnedState*, uint64_t>> now;
+  std::vector<DeferredError> now;
   now.swap(deferred_);
-  for (auto& [s, generation] : now) {
-    const int err = s->deferred_error;
-    s->deferred_error = 0;
-    if (s->generation != generation || s->lifecycle != Lifecycle::Active || !err) continue;
-    emit(s, 0, err, cb, arg, delivered);
+  for (const DeferredError& d : now) {
+    // The state may have been closed and its slot reopened by a callback of this very wait.
+    const bool same_incarnation = d.state->generation == d.generation ||
+                                  faults_.skip_generation_check;
+    if (!same_incarnation || d.state->lifecycle != Lifecycle::Active) continue;
+    emit(d.state, 0, d.error, cb, arg, delivered);
   }
 }
 

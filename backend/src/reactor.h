@@ -84,8 +84,15 @@ class Reactor {
   HelperPool helpers_;
   BaseSocketTable bases_;
   std::vector<PinnedState*> updates_;
-  std::vector<std::pair<PinnedState*, uint64_t>> deferred_;  // (state, generation) with an error
+  // Synchronous submit failures, delivered at the end of the wait that armed them.
+  struct DeferredError {
+    PinnedState* state;
+    uint64_t generation;
+    int error;
+  };
+  std::vector<DeferredError> deferred_;
   std::vector<PinnedState*> wake_zombies_;
+  std::vector<std::pair<PinnedState*, uint64_t>> cancel_retries_;  // cancels that failed
   std::vector<Completion> batch_;
   bool closed_ = false;
   bool in_callback_ = false;

@@ -77,6 +77,25 @@ size_t SimKernel::release_packets(size_t max, bool shuffle) {
   return n;
 }
 
+void SimKernel::set_async_cancel(bool async) {
+  std::lock_guard<std::mutex> lock(mu_);
+  async_cancel_ = async;
+}
+
+size_t SimKernel::complete_cancelled(size_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (size_t i = 0; i < pending_.size() && n < max;) {
+    if (pending_[i].cancel_requested) {
+      complete_locked(i, kStatusCancelled, 0);
+      ++n;
+    } else {
+      ++i;
+    }
+  }
+  return n;
+}
+
 size_t SimKernel::held_packets() {
   std::lock_guard<std::mutex> lock(mu_);
   return held_.size();
@@ -111,6 +130,17 @@ size_t SimKernel::pending_on(KHandle s) {
   std::lock_guard<std::mutex> lock(mu_);
   return size_t(std::count_if(pending_.begin(), pending_.end(),
                               [s](const Request& r) { return r.socket == s; }));
+}
+size_t SimKernel::packets_for(void* context) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto match = [context](const Completion& c) { return c.context == context; };
+  return size_t(std::count_if(queue_.begin(), queue_.end(), match) +
+                std::count_if(held_.begin(), held_.end(), match));
+}
+uint32_t SimKernel::socket_ready(KHandle s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(s);
+  return it == objects_.end() || it->second.kind != Kind::Socket ? 0 : it->second.ready;
 }
 size_t SimKernel::queued_packets() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -215,7 +245,11 @@ NtStatus SimKernel::cancel_request(KHandle helper, IoStatusBlock* iosb) {
   }
   for (size_t i = 0; i < pending_.size(); ++i) {
     if (pending_[i].helper == helper && pending_[i].iosb == iosb) {
-      complete_locked(i, kStatusCancelled, 0);
+      if (async_cancel_) {
+        pending_[i].cancel_requested = true;
+      } else {
+        complete_locked(i, kStatusCancelled, 0);
+      }
       return kStatusSuccess;
     }
   }

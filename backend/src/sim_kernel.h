@@ -48,6 +48,10 @@ class SimKernel final : public Kernel {
   KHandle file_create();  // a handle that is not a socket
 
   void set_hold_packets(bool hold);               // keep new packets from the port queue
+  // Cancellation takes effect later (at complete_cancelled), as when the IRP's cancel routine
+  // runs on another processor: the request stays pending in the meantime.
+  void set_async_cancel(bool async);
+  size_t complete_cancelled(size_t max);
   size_t release_packets(size_t max, bool shuffle);  // move held ones to the port queue
   size_t held_packets();
 
@@ -63,6 +67,8 @@ class SimKernel final : public Kernel {
   size_t pending_requests();
   size_t pending_on(KHandle socket);
   size_t queued_packets();
+  size_t packets_for(void* context);  // queued or held
+  uint32_t socket_ready(KHandle socket);
 
   // --- Kernel
   NtStatus create_port(KHandle* port) override;
@@ -93,6 +99,7 @@ class SimKernel final : public Kernel {
     void* context;
     IoStatusBlock* iosb;
     AfdPollInfo* info;
+    bool cancel_requested = false;
   };
 
   KHandle allocate_handle(Kind kind);
@@ -109,6 +116,7 @@ class SimKernel final : public Kernel {
   std::deque<Completion> held_;
   std::deque<Completion> queue_;
   bool hold_ = false;
+  bool async_cancel_ = false;
   NtStatus fail_submit_ = 0, fail_cancel_ = 0, fail_post_ = 0;
   std::function<bool(void*)> owner_check_;
   Counters c_;

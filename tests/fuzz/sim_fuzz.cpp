@@ -1,0 +1,531 @@
+// sim_fuzz: random workloads against the reactor on SimKernel, with an oracle checked after
+// every step. Deterministic per seed: a failure prints its seed and the command that replays it
+// with a trace of every operation and lifecycle transition.
+//
+//   sim_fuzz [--seeds N] [--first-seed S] [--seed S] [--steps N] [--trace]
+//            [--fault NAME --expect-caught-within N] [--soak SECONDS]
+//
+// The oracle (docs/testing.md):
+//  1. an event reaches only a live registration, through its own user data, and only one
+//     that has had interest (so it could have armed the request that produced the event);
+//  2. the kernel never writes into a state whose request the reactor no longer counts;
+//  3. never two requests in flight on one socket;
+//  4. interest on a ready socket is reported within a few quiet iterations, also after pauses;
+//  5. every wake is followed by a delivery; one wake packet per source at most;
+//  6. teardown ends with nothing live, in flight or queued.
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "afd_events.h"
+#include "reactor.h"
+#include "sim_kernel.h"
+
+using namespace uvafd;
+
+namespace {
+
+struct Options {
+  uint64_t first_seed = 1;
+  uint64_t seeds = 10000;
+  int steps = 150;
+  bool trace = false;
+  std::string fault;
+  uint64_t expect_caught_within = 0;
+  double soak_seconds = 0;
+};
+
+constexpr int kQuietIterations = 6;
+constexpr size_t kMaxSockets = 4, kMaxRegs = 8, kMaxWakers = 2;
+
+class Run {
+ public:
+  Run(uint64_t seed, const Options& opt) : seed_(seed), opt_(opt), kernel_(seed), rng_(seed) {}
+  ~Run() {
+    // A failed run stops anywhere: let the kernel finish so that the reactor's teardown drains
+    // instead of waiting for packets that are held forever.
+    kernel_.set_hold_packets(false);
+    kernel_.set_async_cancel(false);
+    kernel_.complete_cancelled(SIZE_MAX);
+    kernel_.release_packets(SIZE_MAX, false);
+    reactor_.reset();
+  }
+
+  // Returns "" on success, else what the oracle saw.
+  std::string go() {
+    uvafd_options o;
+    uvafd_options_init(&o);
+    o.helper_group_size = 1 + uint32_t(rng_() % 3);
+    o.dequeue_batch = 1 + uint32_t(rng_() % 8);
+    o.teardown_timeout_ms = 2000;
+    if (Reactor::create(kernel_, &o, &reactor_) != 0) return "create failed";
+    FaultSwitches& f = reactor_->faults();
+    if (opt_.fault == "skip_generation_check") f.skip_generation_check = true;
+    else if (opt_.fault == "free_zombie_early") f.free_zombie_early = true;
+    else if (opt_.fault == "allow_second_poll") f.allow_second_poll = true;
+    else if (opt_.fault == "drop_coalesced_wake") f.drop_coalesced_wake = true;
+    else if (!opt_.fault.empty()) return "unknown fault " + opt_.fault;
+    kernel_.set_owner_check([](void* c) { return static_cast<PinnedState*>(c)->request_pending; });
+    kernel_.set_hold_packets(rng_() % 2);
+    kernel_.set_async_cancel(rng_() % 2);
+    if (opt_.trace)
+      reactor_->set_trace([](const PinnedState& s, Lifecycle from, LifecycleEvent e, Lifecycle to) {
+        std::printf("    transition slot %u gen %llu: %s --%s--> %s\n", s.slot,
+                    (unsigned long long)s.generation, lifecycle_name(from),
+                    lifecycle_event_name(e), lifecycle_name(to));
+      });
+    for (step_ = 0; step_ < opt_.steps && failure_.empty(); ++step_) {
+      one_step();
+      check_counters();
+      if (failure_.empty() && step_ % 25 == 24) quiet_check();
+    }
+    if (failure_.empty()) teardown();
+    return failure_;
+  }
+
+ private:
+  struct Sock {
+    KHandle value;
+    bool open;
+  };
+  struct Reg {
+    uvafd_handle h;
+    size_t sock;
+    bool live = true;
+    uint32_t interest = 0;
+    bool ever_interested = false;
+    bool gone = false;    // LOCAL_CLOSE delivered
+    bool failed = false;  // an error was delivered; no re-arm until interest changes
+    int* tag;
+    bool reported = false;  // an event with interest bits arrived during the quiet check
+  };
+  struct Waker {
+    uvafd_handle h;
+    bool live = true;
+    uint64_t pending_wakes = 0;  // wakes since the last delivery began
+    int* tag;
+  };
+
+  void trace(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    if (!opt_.trace) return;
+    va_list ap;
+    va_start(ap, fmt);
+    std::printf("  [step %d] ", step_);
+    std::vprintf(fmt, ap);
+    std::printf("\n");
+    va_end(ap);
+  }
+  void fail(const std::string& why) {
+    if (failure_.empty()) failure_ = "step " + std::to_string(step_) + ": " + why;
+  }
+  uint64_t pick(uint64_t n) { return n ? rng_() % n : 0; }
+  bool chance(int percent) { return int(rng_() % 100) < percent; }
+
+  int* new_tag() {
+    tags_.push_back(int(tags_.size()));
+    return &tags_.back();
+  }
+
+  Reg* reg_of(uvafd_handle h) {
+    auto it = reg_index_.find({h.slot, h.generation});
+    return it == reg_index_.end() ? nullptr : &regs_[it->second];
+  }
+  Waker* waker_of(uvafd_handle h) {
+    for (Waker& w : wakers_)
+      if (w.h.slot == h.slot && w.h.generation == h.generation) return &w;
+    return nullptr;
+  }
+  std::vector<size_t> live_regs() {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < regs_.size(); ++i)
+      if (regs_[i].live) out.push_back(i);
+    return out;
+  }
+  std::vector<size_t> open_socks() {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < socks_.size(); ++i)
+      if (socks_[i].open) out.push_back(i);
+    return out;
+  }
+
+  // --- operations
+  void op_socket_create() {
+    if (open_socks().size() >= kMaxSockets) return;
+    socks_.push_back(Sock{kernel_.socket_create(), true});
+    trace("socket_create -> %llu", (unsigned long long)socks_.back().value);
+  }
+  void op_socket_close() {
+    auto open = open_socks();
+    if (open.empty()) return;
+    const size_t si = open[pick(open.size())];
+    Sock& s = socks_[si];
+    // The contract (docs/architecture.md): a socket may be closed under a registration whose
+    // poll is in flight (LOCAL_CLOSE stops it); any other registration of it is closed first,
+    // since its next arm could name whatever socket gets the value next.
+    for (Reg& r : regs_) {
+      if (!r.live || r.gone || r.sock != si) continue;
+      const PinnedState* st = reactor_->peek(r.h);
+      if (!(st->request_pending && !st->cancel_issued)) {
+        Reg* keep = &r;
+        const int rc = reactor_->handle_close(keep->h);
+        trace("close(slot %u) before closing its socket -> %d", keep->h.slot, rc);
+        if (rc != 0) return fail("close failed");
+        keep->live = false;
+      }
+    }
+    trace("closesocket %llu", (unsigned long long)s.value);
+    kernel_.socket_close(s.value);
+    s.open = false;
+  }
+  void op_readiness() {
+    auto open = open_socks();
+    if (open.empty()) return;
+    const Sock& s = socks_[open[pick(open.size())]];
+    static const uint32_t kBits[] = {kAfdReceive, kAfdSend, kAfdDisconnect, kAfdAbort,
+                                     kAfdReceiveExpedited, kAfdAccept};
+    const uint32_t bit = kBits[pick(6)];
+    if (chance(60)) {
+      trace("ready %llu +0x%x", (unsigned long long)s.value, bit);
+      kernel_.socket_add_ready(s.value, bit);
+    } else {
+      trace("ready %llu -0x%x (the user read or wrote)", (unsigned long long)s.value, bit);
+      kernel_.socket_clear_ready(s.value, bit);
+    }
+  }
+  void op_open(bool in_callback) {
+    if (live_regs().size() >= kMaxRegs) return;
+    auto open = open_socks();
+    uvafd_handle h{};
+    if (open.empty() || chance(5)) {
+      // Bad input: a closed value (unless reused) or a file.
+      const KHandle bad = chance(50) ? kernel_.file_create() : KHandle(0x7ffc);
+      const int rc = reactor_->poll_open(bad, nullptr, &h);
+      trace("poll_open(bad %llu) -> %d", (unsigned long long)bad, rc);
+      if (rc != UVAFD_ENOTSOCK) fail("poll_open on a non-socket returned " + std::to_string(rc));
+      return;
+    }
+    const size_t si = open[pick(open.size())];
+    int* tag = new_tag();
+    const int rc = reactor_->poll_open(socks_[si].value, tag, &h);
+    trace("poll_open(%llu)%s -> %d slot %u gen %llu", (unsigned long long)socks_[si].value,
+          in_callback ? " in callback" : "", rc, h.slot, (unsigned long long)h.generation);
+    if (rc != 0) return fail("poll_open failed: " + std::to_string(rc));
+    Reg r;
+    r.h = h;
+    r.sock = si;
+    r.tag = tag;
+    reg_index_[{h.slot, h.generation}] = regs_.size();
+    regs_.push_back(r);
+  }
+  void op_interest() {
+    auto live = live_regs();
+    if (live.empty()) return;
+    Reg& r = regs_[live[pick(live.size())]];
+    const uint32_t interest = chance(25) ? 0 : uint32_t(1 + pick(UVAFD_INTEREST_MASK));
+    const int rc = reactor_->poll_set_interest(r.h, interest);
+    trace("set_interest(slot %u, 0x%x) -> %d", r.h.slot, interest, rc);
+    if (r.gone) {
+      if (rc != UVAFD_EBADF) fail("interest on a gone socket returned " + std::to_string(rc));
+      return;
+    }
+    if (rc == UVAFD_EEXIST) {
+      // Justified when another live registration of the same base value has interest and has
+      // not been told (LOCAL_CLOSE) that its socket is gone.
+      for (const Reg& o : regs_)
+        if (&o != &r && o.live && !o.gone && o.interest &&
+            socks_[o.sock].value == socks_[r.sock].value)
+          return;
+      return fail("EEXIST without another interested registration");
+    }
+    if (rc != 0) return fail("set_interest failed: " + std::to_string(rc));
+    if (interest != r.interest) r.failed = false;
+    r.interest = interest;
+    if (interest) r.ever_interested = true;
+  }
+  void op_close(bool in_callback) {
+    auto live = live_regs();
+    if (live.empty()) return;
+    Reg& r = regs_[live[pick(live.size())]];
+    const int rc = reactor_->handle_close(r.h);
+    trace("close(slot %u gen %llu)%s -> %d", r.h.slot, (unsigned long long)r.h.generation,
+          in_callback ? " in callback" : "", rc);
+    if (rc != 0) return fail("close failed: " + std::to_string(rc));
+    r.live = false;
+    // A closed handle is refused from now on, whatever happens to its slot.
+    if (reactor_->handle_close(r.h) != UVAFD_EBADF) fail("double close accepted");
+    if (reactor_->poll_set_interest(r.h, UVAFD_READABLE) != UVAFD_EBADF)
+      fail("interest on a closed handle accepted");
+  }
+  void op_waker_open() {
+    size_t live = 0;
+    for (const Waker& w : wakers_) live += w.live;
+    if (live >= kMaxWakers) return;
+    Waker w;
+    w.tag = new_tag();
+    const int rc = reactor_->wakeup_open(w.tag, &w.h);
+    trace("wakeup_open -> %d slot %u", rc, w.h.slot);
+    if (rc != 0) return fail("wakeup_open failed");
+    wakers_.push_back(w);
+  }
+  void op_wake() {
+    std::vector<Waker*> live;
+    for (Waker& w : wakers_)
+      if (w.live) live.push_back(&w);
+    if (live.empty()) return;
+    Waker* w = live[pick(live.size())];
+    const int rc = reactor_->wake(w->h);
+    trace("wake(slot %u) -> %d", w->h.slot, rc);
+    if (rc != 0) return fail("wake failed: " + std::to_string(rc));
+    ++w->pending_wakes;
+    const PinnedState* s = reactor_->peek(w->h);
+    if (kernel_.packets_for(const_cast<PinnedState*>(s)) > 1)
+      fail("two wake packets in flight for one source");
+  }
+  void op_waker_close() {
+    std::vector<Waker*> live;
+    for (Waker& w : wakers_)
+      if (w.live) live.push_back(&w);
+    if (live.empty()) return;
+    Waker* w = live[pick(live.size())];
+    const int rc = reactor_->handle_close(w->h);
+    trace("close waker(slot %u) -> %d", w->h.slot, rc);
+    if (rc != 0) return fail("closing a waker failed");
+    w->live = false;
+    if (reactor_->wake(w->h) != UVAFD_EBADF) fail("wake after close accepted");
+  }
+  void op_kernel() {
+    const size_t cancelled = kernel_.complete_cancelled(pick(3));
+    const size_t released = kernel_.release_packets(pick(4), chance(50));
+    trace("kernel: %zu cancellations complete, %zu packets released", cancelled, released);
+    if (chance(10)) kernel_.set_hold_packets(chance(50));
+  }
+  void op_inject() {
+    if (chance(50)) {
+      trace("inject: next submit fails");
+      kernel_.fail_next_submit(kStatusNoMemory);
+    } else {
+      trace("inject: next cancel fails");
+      kernel_.fail_next_cancel(kStatusNoMemory);
+    }
+  }
+  void op_wait() {
+    const int rc = reactor_->wait(0, &Run::on_event, this);
+    trace("wait -> %d", rc);
+    if (rc < 0) fail("wait failed: " + std::to_string(rc));
+  }
+
+  void one_step() {
+    const uint64_t r = pick(100);
+    if (r < 8) op_socket_create();
+    else if (r < 12) op_socket_close();
+    else if (r < 24) op_readiness();
+    else if (r < 34) op_open(false);
+    else if (r < 46) op_interest();
+    else if (r < 53) op_close(false);
+    else if (r < 56) op_waker_open();
+    else if (r < 63) op_wake();
+    else if (r < 65) op_waker_close();
+    else if (r < 75) op_kernel();
+    else if (r < 78) op_inject();
+    else op_wait();
+  }
+
+  // --- oracle 1 (and the re-entrant half of the workload)
+  static void on_event(void* arg, const uvafd_event* e) { static_cast<Run*>(arg)->event(e); }
+  void event(const uvafd_event* e) {
+    if (opt_.trace)
+      std::printf("    event slot %u gen %llu events 0x%x status %d\n", e->handle.slot,
+                  (unsigned long long)e->handle.generation, e->events, e->status);
+    if (e->events == UVAFD_WAKEUP) {
+      Waker* w = waker_of(e->handle);
+      if (!w || !w->live || e->user_data != w->tag) return fail("wakeup for a closed or foreign source");
+      w->pending_wakes = 0;
+      ++deliveries_;
+    } else {
+      Reg* r = reg_of(e->handle);
+      if (!r || !r->live) return fail("event for a closed incarnation");
+      if (e->user_data != r->tag) return fail("event with another registration's user data");
+      if (!r->ever_interested) return fail("event for a registration that never armed");
+      if (e->events & ~(r->interest | UVAFD_LOCAL_CLOSE | UVAFD_ERROR))
+        return fail("event outside the interest");
+      if (e->events & UVAFD_LOCAL_CLOSE) {
+        if (socks_[r->sock].open) return fail("LOCAL_CLOSE for an open socket");
+        r->gone = true;
+      }
+      if (e->status < 0) r->failed = true;
+      if (e->events & r->interest) r->reported = true;
+    }
+    // Re-entrant work, as a callback (or another thread, for wakes) may do. Not while the
+    // quiet check measures liveness: it needs the workload to stand still.
+    if (quiet_) return;
+    const uint64_t x = pick(100);
+    if (x < 10) op_wake();
+    else if (x < 16) op_close(true);
+    else if (x < 22) op_open(true);
+    else if (x < 26) op_interest();
+    else if (x < 36) {
+      // Close and open again at once: the freed slot comes straight back with a new
+      // generation, while this wait may still hold work (an error) for the old incarnation.
+      op_close(true);
+      op_open(true);
+    }
+  }
+
+  // --- oracles 2, 3 and the reactor's own counters, after every step
+  void check_counters() {
+    const SimKernel::Counters c = kernel_.counters();
+    const uvafd_stats s = reactor_->stats();
+    if (c.unowned_writes) fail("the kernel wrote into memory no request owns");
+    if (c.second_poll_violations) fail("two requests in flight on one socket");
+    if (s.misrouted) fail("a packet failed validation (misrouted)");
+    if (s.invalid_transitions) fail("a lifecycle transition outside the table");
+    if (s.double_poll_violations) fail("the reactor counted two requests on one socket");
+  }
+
+  // --- oracles 4 and 5: with the kernel quiet, interest on a ready socket and every pending
+  // wake are reported within kQuietIterations.
+  void quiet_check() {
+    trace("quiet check");
+    kernel_.set_hold_packets(false);
+    for (Reg& r : regs_) r.reported = false;
+    quiet_ = true;
+    for (int i = 0; i < kQuietIterations && failure_.empty(); ++i) {
+      kernel_.complete_cancelled(SIZE_MAX);
+      kernel_.release_packets(SIZE_MAX, false);
+      op_wait();
+    }
+    quiet_ = false;
+    if (!failure_.empty()) return;
+    for (const Reg& r : regs_) {
+      if (!r.live || r.gone || r.failed || !r.interest || !socks_[r.sock].open) continue;
+      const uint32_t ready = kernel_.socket_ready(socks_[r.sock].value);
+      if ((afd_mask_for_interest(r.interest) & ready & ~kAfdLocalClose) && !r.reported)
+        return fail("interest " + std::to_string(r.interest) + " on a ready socket (slot " +
+                    std::to_string(r.h.slot) + ") was not reported while quiet");
+    }
+    for (const Waker& w : wakers_)
+      if (w.live && w.pending_wakes) return fail("a wake was never delivered");
+    kernel_.set_hold_packets(chance(50));
+  }
+
+  // --- oracle 6
+  void teardown() {
+    trace("teardown");
+    kernel_.set_hold_packets(false);
+    kernel_.set_async_cancel(false);
+    kernel_.complete_cancelled(SIZE_MAX);
+    kernel_.release_packets(SIZE_MAX, true);
+    if (reactor_->close() != 0) return fail("teardown failed");
+    const uvafd_stats s = reactor_->stats();
+    if (s.live_states || s.zombies || s.requests_in_flight || s.wake_packets_in_flight)
+      return fail("teardown left states or requests behind");
+    if (s.leaked_on_teardown) return fail("teardown leaked");
+    if (kernel_.pending_requests() || kernel_.queued_packets() || kernel_.held_packets())
+      return fail("teardown left work in the kernel");
+    check_counters();
+  }
+
+  uint64_t seed_;
+  const Options& opt_;
+  SimKernel kernel_;
+  std::mt19937_64 rng_;
+  std::unique_ptr<Reactor> reactor_;
+  std::vector<Sock> socks_;
+  std::vector<Reg> regs_;
+  std::map<std::pair<uint32_t, uint64_t>, size_t> reg_index_;
+  std::vector<Waker> wakers_;
+  std::deque<int> tags_;  // stable addresses: the user data the reactor hands back
+  std::string failure_;
+  int step_ = 0;
+  bool quiet_ = false;
+  uint64_t deliveries_ = 0;
+};
+
+bool parse(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* v = nullptr;
+    if (a == "--seeds" && (v = next())) o->seeds = std::strtoull(v, nullptr, 10);
+    else if (a == "--first-seed" && (v = next())) o->first_seed = std::strtoull(v, nullptr, 10);
+    else if (a == "--seed" && (v = next())) {
+      o->first_seed = std::strtoull(v, nullptr, 10);
+      o->seeds = 1;
+    } else if (a == "--steps" && (v = next())) o->steps = std::atoi(v);
+    else if (a == "--trace") o->trace = true;
+    else if (a == "--fault" && (v = next())) o->fault = v;
+    else if (a == "--expect-caught-within" && (v = next()))
+      o->expect_caught_within = std::strtoull(v, nullptr, 10);
+    else if (a == "--soak" && (v = next())) o->soak_seconds = std::atof(v);
+    else {
+      std::fprintf(stderr, "usage: %s [--seeds N] [--first-seed S] [--seed S] [--steps N] "
+                           "[--trace] [--fault NAME --expect-caught-within N] [--soak SECONDS]\n",
+                   argv[0]);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  if (!parse(argc, argv, &opt)) return 2;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (opt.expect_caught_within) {
+    // The oracle must be able to fail: with the fault on, some seed must be caught.
+    for (uint64_t i = 0; i < opt.expect_caught_within; ++i) {
+      const uint64_t seed = opt.first_seed + i;
+      const std::string why = Run(seed, opt).go();
+      if (!why.empty()) {
+        std::printf("fault %s caught after %llu seeds (seed %llu, %s)\n", opt.fault.c_str(),
+                    (unsigned long long)(i + 1), (unsigned long long)seed, why.c_str());
+        std::printf("sim_fuzz: 1 passed, 0 failed\n");
+        return 0;
+      }
+    }
+    std::printf("fault %s NOT caught within %llu seeds\n", opt.fault.c_str(),
+                (unsigned long long)opt.expect_caught_within);
+    std::printf("sim_fuzz: 0 passed, 1 failed\n");
+    return 1;
+  }
+  uint64_t passed = 0, failed = 0;
+  std::mt19937_64 soak_rng(uint64_t(std::chrono::system_clock::now().time_since_epoch().count()));
+  for (uint64_t i = 0;; ++i) {
+    uint64_t seed;
+    if (opt.soak_seconds > 0) {
+      if (elapsed() >= opt.soak_seconds) break;
+      seed = soak_rng();
+    } else {
+      if (i >= opt.seeds) break;
+      seed = opt.first_seed + i;
+    }
+    if (opt.trace) std::printf("seed %llu\n", (unsigned long long)seed);
+    const std::string why = Run(seed, opt).go();
+    if (why.empty()) {
+      ++passed;
+      continue;
+    }
+    ++failed;
+    std::printf("FAILED seed %llu: %s\n  replay: %s --seed %llu --steps %d --trace%s%s\n",
+                (unsigned long long)seed, why.c_str(), argv[0], (unsigned long long)seed,
+                opt.steps, opt.fault.empty() ? "" : " --fault ", opt.fault.c_str());
+    if (failed >= 5) break;
+  }
+  std::printf("sim_fuzz: %.1f s, %d steps per seed\n", elapsed(), opt.steps);
+  std::printf("sim_fuzz: %llu passed, %llu failed\n", (unsigned long long)passed,
+              (unsigned long long)failed);
+  return failed ? 1 : 0;
+}
