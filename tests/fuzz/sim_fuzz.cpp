@@ -304,7 +304,8 @@ class Run {
   void op_kernel() {
     const size_t cancelled = kernel_.complete_cancelled(pick(3));
     const size_t released = kernel_.release_packets(pick(4), chance(50));
-    trace("kernel: %zu cancellations complete, %zu packets released", cancelled, released);
+    trace("kernel: %llu cancellations complete, %llu packets released",
+          (unsigned long long)cancelled, (unsigned long long)released);
     if (chance(10)) kernel_.set_hold_packets(chance(50));
   }
   void op_inject() {

@@ -10,6 +10,7 @@
 #include "afd_events.h"
 #include "reactor.h"
 #include "sim_kernel.h"
+#include "wake_storm.h"
 
 using namespace uvafd;
 
@@ -364,39 +365,14 @@ TEST_CASE("sim: wakeups from 4 threads are coalesced and never lost", "[sim][wak
   uvafd_handle w{};
   REQUIRE(f.reactor->wakeup_open(&f, &w) == 0);
   constexpr int kThreads = 4, kPerThread = 20000;
-  std::atomic<uint64_t> sent{0};
-  std::atomic<int> done{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&] {
-      for (int i = 0; i < kPerThread; ++i) {
-        sent.fetch_add(1, std::memory_order_release);
-        REQUIRE(f.reactor->wake(w) == 0);
-      }
-      done.fetch_add(1);
-    });
-  uint64_t seen = 0, deliveries = 0;
-  struct Ctx {
-    std::atomic<uint64_t>* sent;
-    uint64_t* seen;
-    uint64_t* deliveries;
-  } ctx{&sent, &seen, &deliveries};
-  auto cb = [](void* a, const uvafd_event* e) {
-    auto* c = static_cast<Ctx*>(a);
-    if (e->events == UVAFD_WAKEUP) {
-      ++*c->deliveries;
-      *c->seen = c->sent->load(std::memory_order_acquire);
-    }
-  };
-  while (done.load() < kThreads) f.reactor->wait(5, cb, &ctx);
-  for (auto& t : threads) t.join();
-  // Every wake is followed by a delivery that saw it: drain until the last one shows up.
-  for (int i = 0; i < 100 && seen != sent.load(); ++i) f.reactor->wait(10, cb, &ctx);
-  CHECK(seen == uint64_t(kThreads) * kPerThread);
+  const uvafd_test::WakeStorm storm = uvafd_test::wake_storm(*f.reactor, w, kThreads, kPerThread, 5);
+  CHECK(storm.errors == 0);
+  CHECK(storm.sent == uint64_t(kThreads) * kPerThread);
+  CHECK(storm.seen == storm.sent);
   const uvafd_stats s = f.stats();
-  CHECK(s.wakes_requested == uint64_t(kThreads) * kPerThread);
+  CHECK(s.wakes_requested == storm.sent);
   CHECK(s.nt_post + s.wakes_coalesced == s.wakes_requested);
-  CHECK(s.nt_post == deliveries);  // one delivery per packet, one packet per uncoalesced wake
+  CHECK(s.nt_post == storm.deliveries);  // one delivery per packet, one packet per uncoalesced wake
   CHECK(s.wake_packets_in_flight == 0);
   REQUIRE(f.reactor->handle_close(w) == 0);
 }

@@ -14,6 +14,21 @@ void winsock_init() {
   done = true;
 }
 
+namespace {
+
+// Binds to 127.0.0.1 on a port the system picks; returns the address it got.
+sockaddr_in bind_loopback(SOCKET s) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int len = sizeof addr;
+  REQUIRE(getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  return addr;
+}
+
+}  // namespace
+
 void set_nonblocking(SOCKET s) {
   u_long on = 1;
   REQUIRE(ioctlsocket(s, FIONBIO, &on) == 0);
@@ -23,12 +38,7 @@ TcpPair tcp_pair() {
   winsock_init();
   SOCKET listener = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
   REQUIRE(listener != INVALID_SOCKET);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  int len = sizeof addr;
-  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  sockaddr_in addr = bind_loopback(listener);
   REQUIRE(listen(listener, 1) == 0);
   TcpPair p;
   p.a = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
@@ -46,10 +56,7 @@ SOCKET udp_socket() {
   winsock_init();
   SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
   REQUIRE(s != INVALID_SOCKET);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  bind_loopback(s);
   set_nonblocking(s);
   return s;
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "sockets.h"
+#include "wake_storm.h"
 
 using namespace uvafd_test;
 
@@ -13,41 +14,14 @@ TEST_CASE("wine: wakeups from 4 threads are coalesced yet never lost", "[wine][w
   uvafd_handle w{};
   REQUIRE(r.reactor->wakeup_open(&r, &w) == 0);
   constexpr int kThreads = 4, kPerThread = 5000;
-  std::atomic<uint64_t> sent{0};
-  std::atomic<int> done{0};
-  std::atomic<int> errors{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&] {
-      for (int i = 0; i < kPerThread; ++i) {
-        sent.fetch_add(1, std::memory_order_release);
-        if (r.reactor->wake(w) != 0) errors.fetch_add(1);
-        if (i % 512 == 0) std::this_thread::yield();
-      }
-      done.fetch_add(1);
-    });
-  uint64_t seen = 0, deliveries = 0;
-  struct Ctx {
-    std::atomic<uint64_t>* sent;
-    uint64_t* seen;
-    uint64_t* deliveries;
-  } ctx{&sent, &seen, &deliveries};
-  auto cb = [](void* a, const uvafd_event* e) {
-    auto* c = static_cast<Ctx*>(a);
-    if (e->events != UVAFD_WAKEUP) return;
-    ++*c->deliveries;
-    *c->seen = c->sent->load(std::memory_order_acquire);
-  };
-  while (done.load() < kThreads) r.reactor->wait(100, cb, &ctx);
-  for (auto& t : threads) t.join();
-  // The last wake must still produce a delivery that observes it.
-  for (int i = 0; i < 50 && seen != sent.load(); ++i) r.reactor->wait(100, cb, &ctx);
-  CHECK(errors.load() == 0);
-  CHECK(seen == uint64_t(kThreads) * kPerThread);
+  const WakeStorm storm = wake_storm(*r.reactor, w, kThreads, kPerThread, 100);
+  CHECK(storm.errors == 0);
+  CHECK(storm.sent == uint64_t(kThreads) * kPerThread);
+  CHECK(storm.seen == storm.sent);
   const uvafd_stats s = r.stats();
-  CHECK(s.wakes_requested == uint64_t(kThreads) * kPerThread);
+  CHECK(s.wakes_requested == storm.sent);
   CHECK(s.nt_post + s.wakes_coalesced == s.wakes_requested);
-  CHECK(s.nt_post == deliveries);
+  CHECK(s.nt_post == storm.deliveries);
   CHECK(s.wakes_coalesced > 0);  // four busy senders against one reactor must coalesce
   INFO("posts " << s.nt_post << ", coalesced " << s.wakes_coalesced);
   REQUIRE(r.reactor->handle_close(w) == 0);
