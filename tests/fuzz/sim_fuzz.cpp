@@ -398,7 +398,14 @@ class Run {
     kernel_.set_hold_packets(false);
     for (Reg& r : regs_) r.reported = false;
     quiet_ = true;
-    for (int i = 0; i < kQuietIterations && failure_.empty(); ++i) {
+    // The bound: a dequeue batch may be a single packet and packets are served in order, so
+    // with N live sources one round of everyone's packets takes up to N waits; a re-arm after a
+    // cancellation needs a second round.
+    size_t sources = 0;
+    for (const Reg& r : regs_) sources += r.live;
+    for (const Waker& w : wakers_) sources += w.live;
+    const size_t bound = kQuietIterations + 3 * sources;
+    for (size_t i = 0; i < bound && failure_.empty(); ++i) {
       kernel_.complete_cancelled(SIZE_MAX);
       kernel_.release_packets(SIZE_MAX, false);
       op_wait();
