@@ -422,11 +422,10 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   int status = 0;
   if (c.status == kStatusSuccess) {
     // NumberOfHandles < 1: completed with no events (e.g. the poll timed out).
-    if (s->poll_info.number_of_handles >= 1) {
-      afd = s->poll_info.handles[0].events;
-      if (s->poll_info.handles[0].status != kStatusSuccess)
-        status = kernel_.error_from_status(s->poll_info.handles[0].status);
-    }
+    // The per-handle status is the socket's own error (e.g. the refused connection behind
+    // CONNECT_FAIL, measured on Wine), not a failure to poll: it surfaces as UVAFD_ERROR with
+    // the events, and the caller reads SO_ERROR as with select().
+    if (s->poll_info.number_of_handles >= 1) afd = s->poll_info.handles[0].events;
   } else if (c.status != kStatusCancelled) {
     status = kernel_.error_from_status(c.status);
   }

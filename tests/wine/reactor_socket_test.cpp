@@ -174,3 +174,36 @@ TEST_CASE("wine: the C API delivers events with user data", "[wine][capi]") {
   closesocket(a);
   closesocket(b);
 }
+
+TEST_CASE("wine: a refused connect is writable with UVAFD_ERROR, not a poll failure",
+          "[wine][events]") {
+  RealReactor r;
+  // A port nobody listens on: bind a socket to learn a free port, then close it.
+  SOCKET probe = udp_socket();
+  sockaddr_in addr{};
+  int len = sizeof addr;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
+  closesocket(probe);
+  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  set_nonblocking(s);
+  CHECK(connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0);
+  uvafd_handle h = r.open(s);
+  REQUIRE(r.reactor->poll_set_interest(h, UVAFD_WRITABLE) == 0);
+  bool got = r.wait_until([&] {
+    for (const uvafd_event& e : r.events) {
+      CHECK(e.status == 0);  // the socket's error is not the poll's
+      if (e.events & UVAFD_WRITABLE) {
+        CHECK((e.events & UVAFD_ERROR) != 0);
+        return true;
+      }
+    }
+    r.events.clear();
+    return false;
+  });
+  CHECK(got);
+  int err = 0, err_len = sizeof err;
+  getsockopt(s, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&err), &err_len);
+  CHECK(err == WSAECONNREFUSED);
+  REQUIRE(r.reactor->handle_close(h) == 0);
+  closesocket(s);
+}
