@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing (as root), cross-builds uvafd for Windows and runs
-# the reactor demo under Wine: TCP ping-pong over loopback, wakeups from another thread, a
-# zombie, and teardown.
+# The main job: installs what is missing (as root), cross-builds uvafd and real libuv 1.44.2
+# for Windows, and runs under Wine:
+#  1. the relink demo: one libuv program, compiled once, linked against real libuv and against
+#     uvafd, both transcripts side by side (and a check that they are the same);
+#  2. the reactor demo: uvafd's own C API with real sockets, a wakeup thread, a zombie and
+#     teardown, with the kernel calls it made.
 #
 #   tools/demo.sh            (UVAFD_BUILD_DIR overrides ./build)
 set -euo pipefail
@@ -13,10 +16,15 @@ if [ "$(id -u)" = 0 ]; then
 fi
 cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build/win" -j2 --target reactor_demo
+cmake --build "$build/win" -j2 --target reactor_demo relink_demo_libuv relink_demo_uvafd
 export UVAFD_WINEPREFIX=$build/win/wineprefix
+wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+trap 'WINEPREFIX=$UVAFD_WINEPREFIX "$wineserver" -k >/dev/null 2>&1 || true' EXIT
 status=0
+echo "=== 1. relink demo: the same libuv program on real libuv and on uvafd"
+cmake/compare-relink.sh cmake/wine-run.sh "$build/win/examples/relink/relink_demo_libuv.exe" \
+  "$build/win/examples/relink/relink_demo_uvafd.exe" || status=$?
+echo
+echo "=== 2. reactor demo: uvafd's own C API"
 cmake/wine-run.sh "$build/win/examples/reactor_demo.exe" || status=$?
-WINEPREFIX=$UVAFD_WINEPREFIX "$(command -v wineserver || echo /usr/lib/wine/wineserver)" -k \
-  >/dev/null 2>&1 || true
 exit $status

@@ -1,0 +1,353 @@
+// The libuv API on uvafd, under Wine: loop phases, run modes, reference counting, timers,
+// close ordering, uv_loop_close, and poll/async through the libuv API.
+#include <catch.hpp>
+
+#include <winsock2.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "uv.h"
+
+namespace {
+
+std::vector<std::string>* g_log;
+
+void log(const std::string& s) { g_log->push_back(s); }
+
+struct Loop {
+  uv_loop_t loop;
+  std::vector<std::string> events;
+  Loop() {
+    g_log = &events;
+    REQUIRE(uv_loop_init(&loop) == 0);
+  }
+  ~Loop() {
+    uv_walk(&loop, [](uv_handle_t* h, void*) {
+      if (!uv_is_closing(h)) uv_close(h, nullptr);
+    }, nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+  }
+};
+
+void tcp_pair(SOCKET* a, SOCKET* b) {
+  WSADATA wsa;
+  WSAStartup(MAKEWORD(2, 2), &wsa);
+  SOCKET l = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int len = sizeof addr;
+  getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len);
+  listen(l, 1);
+  *a = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(connect(*a, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  *b = accept(l, nullptr, nullptr);
+  closesocket(l);
+}
+
+}  // namespace
+
+TEST_CASE("compat: one iteration runs timers, idle, prepare, poll, check, closing in order",
+          "[compat][loop]") {
+  Loop l;
+  uv_timer_t timer;
+  uv_idle_t idle;
+  uv_prepare_t prepare;
+  uv_check_t check;
+  uv_async_t async;
+  REQUIRE(uv_timer_init(&l.loop, &timer) == 0);
+  REQUIRE(uv_idle_init(&l.loop, &idle) == 0);
+  REQUIRE(uv_prepare_init(&l.loop, &prepare) == 0);
+  REQUIRE(uv_check_init(&l.loop, &check) == 0);
+  REQUIRE(uv_async_init(&l.loop, &async, [](uv_async_t*) { log("poll:async"); }) == 0);
+  REQUIRE(uv_timer_start(&timer, [](uv_timer_t*) { log("timer"); }, 0, 0) == 0);
+  REQUIRE(uv_idle_start(&idle, [](uv_idle_t* h) {
+    log("idle");
+    uv_idle_stop(h);
+  }) == 0);
+  REQUIRE(uv_prepare_start(&prepare, [](uv_prepare_t* h) {
+    log("prepare");
+    uv_prepare_stop(h);
+  }) == 0);
+  REQUIRE(uv_check_start(&check, [](uv_check_t* h) {
+    log("check");
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t*) { log("close_cb"); });
+  }) == 0);
+  uv_update_time(&l.loop);
+  REQUIRE(uv_async_send(&async) == 0);
+  uv_sleep(2);
+  uv_run(&l.loop, UV_RUN_NOWAIT);
+  const std::vector<std::string> expected = {"timer", "idle", "prepare", "poll:async", "check",
+                                             "close_cb"};
+  CHECK(l.events == expected);
+}
+
+TEST_CASE("compat: run modes and reference counting", "[compat][loop]") {
+  Loop l;
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);  // nothing alive: returns at once
+  CHECK(uv_loop_alive(&l.loop) == 0);
+  uv_timer_t timer;
+  REQUIRE(uv_timer_init(&l.loop, &timer) == 0);
+  REQUIRE(uv_timer_start(&timer, [](uv_timer_t*) { log("fired"); }, 50, 0) == 0);
+  CHECK(uv_loop_alive(&l.loop) == 1);
+  CHECK(uv_run(&l.loop, UV_RUN_NOWAIT) == 1);  // not due yet, still alive
+  CHECK(l.events.empty());
+  CHECK(uv_run(&l.loop, UV_RUN_ONCE) == 0);  // blocks until the timer, which was the last
+  CHECK(l.events.size() == 1);
+
+  REQUIRE(uv_timer_start(&timer, [](uv_timer_t*) { log("never"); }, 10000, 0) == 0);
+  CHECK(uv_has_ref(reinterpret_cast<uv_handle_t*>(&timer)) == 1);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&timer));
+  CHECK(uv_has_ref(reinterpret_cast<uv_handle_t*>(&timer)) == 0);
+  CHECK(uv_loop_alive(&l.loop) == 0);
+  const uint64_t before = uv_now(&l.loop);
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);  // an unreferenced timer keeps nothing alive
+  CHECK(uv_now(&l.loop) - before < 5000);
+  CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&timer)) == 1);
+  uv_ref(reinterpret_cast<uv_handle_t*>(&timer));
+  CHECK(uv_loop_alive(&l.loop) == 1);
+  uv_timer_stop(&timer);
+  CHECK(uv_loop_alive(&l.loop) == 0);
+
+  // uv_stop ends uv_run after the current iteration.
+  uv_idle_t idle;
+  uv_idle_init(&l.loop, &idle);
+  uv_idle_start(&idle, [](uv_idle_t* h) {
+    log("idle");
+    uv_stop(h->loop);
+  });
+  l.events.clear();
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 1);
+  CHECK(l.events.size() == 1);
+  CHECK(uv_backend_timeout(&l.loop) == 0);  // an active idle handle: no blocking
+  uv_idle_stop(&idle);
+}
+
+TEST_CASE("compat: timers with equal deadlines run in start order; repeat and again",
+          "[compat][timer]") {
+  Loop l;
+  uv_timer_t t[4];
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(uv_timer_init(&l.loop, &t[i]) == 0);
+    t[i].data = reinterpret_cast<void*>(intptr_t(i));
+  }
+  auto cb = [](uv_timer_t* h) { log("t" + std::to_string(intptr_t(h->data))); };
+  // Same timeout, started in the order 2, 0, 3: they must run 2, 0, 3.
+  REQUIRE(uv_timer_start(&t[2], cb, 5, 0) == 0);
+  REQUIRE(uv_timer_start(&t[0], cb, 5, 0) == 0);
+  REQUIRE(uv_timer_start(&t[3], cb, 5, 0) == 0);
+  REQUIRE(uv_timer_start(&t[1], cb, 1, 0) == 0);  // earlier deadline first
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  const std::vector<std::string> expected = {"t1", "t2", "t0", "t3"};
+  CHECK(l.events == expected);
+
+  CHECK(uv_timer_start(&t[0], nullptr, 1, 0) == UV_EINVAL);
+  CHECK(uv_timer_again(&t[1]) == 0);  // no repeat: nothing to do
+  l.events.clear();
+  REQUIRE(uv_timer_start(&t[0], [](uv_timer_t* h) {
+    log("tick");
+    if (++*static_cast<int*>(h->loop->data) == 3) uv_timer_stop(h);
+  }, 1, 2) == 0);
+  int ticks = 0;
+  l.loop.data = &ticks;
+  CHECK(uv_timer_get_repeat(&t[0]) == 2);
+  CHECK(uv_timer_get_due_in(&t[0]) <= 1);
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  CHECK(ticks == 3);
+  CHECK(uv_timer_get_due_in(&t[0]) == 0);  // stopped
+}
+
+TEST_CASE("compat: close callbacks run last-closed first, in the closing phase",
+          "[compat][close]") {
+  Loop l;
+  uv_timer_t a, b;
+  uv_idle_t c;
+  uv_timer_init(&l.loop, &a);
+  uv_timer_init(&l.loop, &b);
+  uv_idle_init(&l.loop, &c);
+  a.data = const_cast<char*>("a");
+  b.data = const_cast<char*>("b");
+  c.data = const_cast<char*>("c");
+  auto cb = [](uv_handle_t* h) { log(static_cast<const char*>(h->data)); };
+  uv_close(reinterpret_cast<uv_handle_t*>(&a), cb);
+  uv_close(reinterpret_cast<uv_handle_t*>(&b), cb);
+  uv_close(reinterpret_cast<uv_handle_t*>(&c), cb);
+  CHECK(uv_is_closing(reinterpret_cast<uv_handle_t*>(&a)) == 1);
+  CHECK(l.events.empty());  // not before the loop runs
+  CHECK(uv_loop_alive(&l.loop) == 1);  // closing handles keep it alive
+  CHECK(uv_loop_close(&l.loop) == UV_EBUSY);
+  CHECK(uv_run(&l.loop, UV_RUN_NOWAIT) == 0);
+  const std::vector<std::string> expected = {"c", "b", "a"};
+  CHECK(l.events == expected);
+}
+
+TEST_CASE("compat: uv_loop_close is EBUSY while a handle is open and drains poll zombies",
+          "[compat][close]") {
+  SOCKET a, b;
+  tcp_pair(&a, &b);
+  uv_loop_t loop;
+  REQUIRE(uv_loop_init(&loop) == 0);
+  uv_poll_t poll;
+  REQUIRE(uv_poll_init_socket(&loop, &poll, b) == 0);
+  REQUIRE(uv_poll_start(&poll, UV_READABLE, [](uv_poll_t*, int, int) {}) == 0);
+  CHECK(uv_run(&loop, UV_RUN_NOWAIT) == 1);  // armed: the request is in flight
+  CHECK(uv_loop_close(&loop) == UV_EBUSY);
+  static int closed = 0;
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll), [](uv_handle_t*) { ++closed; });
+  CHECK(uv_run(&loop, UV_RUN_NOWAIT) == 0);
+  CHECK(closed == 1);  // close_cb did not wait for the kernel
+  CHECK(uv_loop_close(&loop) == 0);  // the reactor cancels and drains the zombie here
+  closesocket(a);
+  closesocket(b);
+}
+
+TEST_CASE("compat: poll readable and writable on a TCP pair, and uv_poll_stop",
+          "[compat][poll]") {
+  Loop l;
+  SOCKET a, b;
+  tcp_pair(&a, &b);
+  uv_poll_t pa, pb;
+  REQUIRE(uv_poll_init_socket(&l.loop, &pa, a) == 0);
+  REQUIRE(uv_poll_init_socket(&l.loop, &pb, b) == 0);
+  CHECK(uv_poll_start(&pa, 0x40, [](uv_poll_t*, int, int) {}) == UV_EINVAL);
+  static int readable = 0, writable = 0;
+  REQUIRE(uv_poll_start(&pa, UV_WRITABLE, [](uv_poll_t* h, int status, int events) {
+    CHECK(status == 0);
+    if (events & UV_WRITABLE) ++writable;
+    uv_poll_stop(h);
+  }) == 0);
+  REQUIRE(uv_poll_start(&pb, UV_READABLE, [](uv_poll_t* h, int status, int events) {
+    CHECK(status == 0);
+    if (events & UV_READABLE) ++readable;
+    char buf[16];
+    recv(reinterpret_cast<SOCKET>(h->data), buf, sizeof buf, 0);
+    uv_poll_stop(h);
+  }) == 0);
+  pb.data = reinterpret_cast<void*>(b);
+  REQUIRE(send(a, "x", 1, 0) == 1);
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);  // both stop themselves: the loop ends
+  CHECK(readable == 1);
+  CHECK(writable == 1);
+  CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&pa)) == 0);
+  closesocket(a);
+  closesocket(b);
+}
+
+TEST_CASE("compat: poll on a file descriptor that is not a socket fails", "[compat][poll]") {
+  Loop l;
+  uv_poll_t p;
+  CHECK(uv_poll_init(&l.loop, &p, -1) == UV_EBADF);
+  CHECK(uv_poll_init_socket(&l.loop, &p, INVALID_SOCKET) == UV_EBADF);
+  CHECK(uv_poll_init(&l.loop, &p, 0) != 0);  // stdin: a pipe or console, not a socket
+}
+
+TEST_CASE("compat: uv_async_send from threads is coalesced and never lost", "[compat][async]") {
+  Loop l;
+  uv_async_t async;
+  static std::atomic<int> sent{0}, send_errors{0};
+  static int seen = 0, calls = 0;
+  sent = 0;
+  REQUIRE(uv_async_init(&l.loop, &async, [](uv_async_t* h) {
+    ++calls;
+    seen = sent.load();
+    if (seen == 4000) uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
+  }) == 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        sent.fetch_add(1);
+        if (uv_async_send(&async) != 0) send_errors.fetch_add(1);  // Catch2 is single-threaded
+      }
+    });
+  for (auto& t : threads) t.join();
+  uv_run(&l.loop, UV_RUN_DEFAULT);  // ends when the last send has been seen and the handle closed
+  CHECK(send_errors == 0);
+  CHECK(seen == 4000);
+  CHECK(calls >= 1);
+  CHECK(calls <= 4000);
+}
+
+TEST_CASE("compat: uv_walk, handle introspection, loop data", "[compat][loop]") {
+  Loop l;
+  uv_timer_t t;
+  uv_idle_t i;
+  uv_timer_init(&l.loop, &t);
+  uv_idle_init(&l.loop, &i);
+  static int walked = 0;
+  uv_walk(&l.loop, [](uv_handle_t*, void* arg) { ++*static_cast<int*>(arg); }, &walked);
+  CHECK(walked == 2);
+  CHECK(uv_handle_get_type(reinterpret_cast<uv_handle_t*>(&t)) == UV_TIMER);
+  CHECK(std::string(uv_handle_type_name(UV_POLL)) == "poll");
+  CHECK(uv_handle_size(UV_POLL) == sizeof(uv_poll_t));
+  CHECK(uv_handle_get_loop(reinterpret_cast<uv_handle_t*>(&t)) == &l.loop);
+  uv_handle_set_data(reinterpret_cast<uv_handle_t*>(&t), &walked);
+  CHECK(uv_handle_get_data(reinterpret_cast<uv_handle_t*>(&t)) == &walked);
+  uv_loop_set_data(&l.loop, &walked);
+  CHECK(uv_loop_get_data(&l.loop) == &walked);
+  CHECK(uv_loop_size() == sizeof(uv_loop_t));
+  CHECK(uv_loop_configure(&l.loop, UV_LOOP_BLOCK_SIGNAL, 0) == UV_ENOSYS);
+  CHECK(uv_backend_fd(&l.loop) == -1);
+  uv_loop_t* d = uv_default_loop();
+  REQUIRE(d != nullptr);
+  CHECK(uv_default_loop() == d);
+  CHECK(uv_loop_close(d) == 0);
+}
+
+TEST_CASE("compat: closesocket under an active poll handle (libuv's poll_closesocket)",
+          "[compat][poll]") {
+  Loop l;
+  WSADATA wsa;
+  WSAStartup(MAKEWORD(2, 2), &wsa);
+  // Connect to a port nobody listens on: the connect fails, which polls as writable.
+  SOCKET probe = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int len = sizeof addr;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
+  closesocket(probe);  // the port is free again: nobody listens there
+  static SOCKET s;
+  s = socket(AF_INET, SOCK_STREAM, 0);
+  u_long on = 1;
+  ioctlsocket(s, FIONBIO, &on);
+  CHECK(connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0);
+  static uv_poll_t handle;
+  static int poll_calls = 0, close_calls = 0;
+  REQUIRE(uv_poll_init_socket(&l.loop, &handle, s) == 0);
+  REQUIRE(uv_poll_start(&handle, UV_WRITABLE, [](uv_poll_t* h, int status, int events) {
+    ++poll_calls;
+    CHECK(status == 0);
+    CHECK((events & UV_WRITABLE) != 0);
+    CHECK(uv_poll_start(h, UV_READABLE, h->poll_cb) == 0);
+    closesocket(s);
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t*) { ++close_calls; });
+  }) == 0);
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  CHECK(poll_calls == 1);
+  CHECK(close_calls == 1);
+}
+
+TEST_CASE("compat: a poll on a socket closed before it could arm reports status < 0",
+          "[compat][poll]") {
+  Loop l;
+  SOCKET a, b;
+  tcp_pair(&a, &b);
+  uv_poll_t p;
+  REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
+  static int status_seen = 1;
+  REQUIRE(uv_poll_start(&p, UV_READABLE, [](uv_poll_t* h, int status, int) {
+    status_seen = status;
+    uv_poll_stop(h);
+  }) == 0);
+  closesocket(b);  // before the first iteration arms the poll
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  CHECK(status_seen < 0);
+  closesocket(a);
+}
