@@ -1,5 +1,6 @@
 // uv_loop_t on the uvafd reactor: init and close, the run phases in libuv's order, time.
 #include "internal.h"  // uv.h: winsock2.h before windows.h
+#include "allocator.h"
 
 #include <windows.h>
 
@@ -104,18 +105,18 @@ uv_loop_t* uv_default_loop(void) {
 }
 
 uv_loop_t* uv_loop_new(void) {
-  auto* loop = static_cast<uv_loop_t*>(std::malloc(sizeof(uv_loop_t)));
+  auto* loop = static_cast<uv_loop_t*>(uv_malloc_(sizeof(uv_loop_t)));
   if (!loop) return nullptr;
   loop->data = nullptr;
   if (uv_loop_init(loop) != 0) {
-    std::free(loop);
+    uv_free_(loop);
     return nullptr;
   }
   return loop;
 }
 
 void uv_loop_delete(uv_loop_t* loop) {
-  if (uv_loop_close(loop) == 0 && loop != &default_loop_storage) std::free(loop);
+  if (uv_loop_close(loop) == 0 && loop != &default_loop_storage) uv_free_(loop);
 }
 
 size_t uv_loop_size(void) { return sizeof(uv_loop_t); }
