@@ -167,19 +167,20 @@ int Reactor::wake(uvafd_handle h) {
   if (h.generation == 0) return UVAFD_EINVAL;
   PinnedState* s = slab_.at(h.slot);
   if (!s) return UVAFD_EBADF;
-  wakes_requested_.fetch_add(1, std::memory_order_relaxed);
   uint64_t w = s->wake_word.load(std::memory_order_acquire);
   for (;;) {
     if ((w >> 1) != h.generation) return UVAFD_EBADF;  // closed, or another incarnation
     if (w & kWakeQueuedBit) {
       // One packet in flight per source: the reactor clears the bit before it calls back, so
       // this wake is covered by a delivery that has not started yet.
+      wakes_requested_.fetch_add(1, std::memory_order_relaxed);
       wakes_coalesced_.fetch_add(1, std::memory_order_relaxed);
       return 0;
     }
     if (s->wake_word.compare_exchange_weak(w, w | kWakeQueuedBit, std::memory_order_acq_rel))
       break;
   }
+  wakes_requested_.fetch_add(1, std::memory_order_relaxed);
   wake_packets_in_flight_.fetch_add(1, std::memory_order_relaxed);
   nt_post_.fetch_add(1, std::memory_order_relaxed);
   // The packet carries its own identity: ApcContext = the state, Information = generation.

@@ -103,7 +103,7 @@ typedef struct uvafd_stats {
   uint64_t nt_submit, nt_cancel, nt_post, nt_dequeue, nt_other;
   uint64_t packets_dequeued;
   uint64_t events_delivered;
-  uint64_t wakes_requested, wakes_coalesced, wakes_delivered;
+  uint64_t wakes_requested, wakes_coalesced, wakes_delivered; /* requested: accepted wakes */
   uint64_t leaked_on_teardown; /* states abandoned because the kernel never returned them */
 } uvafd_stats;
 
