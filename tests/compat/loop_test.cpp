@@ -33,16 +33,24 @@ struct Loop {
   }
 };
 
+// Binds s to 127.0.0.1 on a port the system picks; returns the address.
+sockaddr_in bind_loopback(SOCKET s) {
+  WSADATA wsa;
+  WSAStartup(MAKEWORD(2, 2), &wsa);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  int len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  return addr;
+}
+
 void tcp_pair(SOCKET* a, SOCKET* b) {
   WSADATA wsa;
   WSAStartup(MAKEWORD(2, 2), &wsa);
   SOCKET l = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(l, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  int len = sizeof addr;
-  getsockname(l, reinterpret_cast<sockaddr*>(&addr), &len);
+  sockaddr_in addr = bind_loopback(l);
   listen(l, 1);
   *a = socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(connect(*a, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
@@ -302,16 +310,9 @@ TEST_CASE("compat: uv_walk, handle introspection, loop data", "[compat][loop]") 
 TEST_CASE("compat: closesocket under an active poll handle (libuv's poll_closesocket)",
           "[compat][poll]") {
   Loop l;
-  WSADATA wsa;
-  WSAStartup(MAKEWORD(2, 2), &wsa);
   // Connect to a port nobody listens on: the connect fails, which polls as writable.
   SOCKET probe = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  int len = sizeof addr;
-  getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
+  sockaddr_in addr = bind_loopback(probe);
   closesocket(probe);  // the port is free again: nobody listens there
   static SOCKET s;
   s = socket(AF_INET, SOCK_STREAM, 0);

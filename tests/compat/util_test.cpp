@@ -13,18 +13,7 @@
 
 #include <iphlpapi.h>  // if_indextoname, to find a real interface name
 
-// The compat layer's internal allocation entry points (compat/src/allocator.h). The header is
-// private to the library target, so declare them here when it is not on the include path.
-#if __has_include("allocator.h")
-#include "allocator.h"
-#else
-namespace uvafd_compat {
-void* uv_malloc_(size_t size);
-void* uv_calloc_(size_t count, size_t size);
-void* uv_realloc_(void* ptr, size_t size);
-void uv_free_(void* ptr);
-}  // namespace uvafd_compat
-#endif
+#include "allocator.h"  // compat's internal allocation entry points (compat/src is on the path)
 
 namespace {
 
