@@ -177,6 +177,9 @@ int uv_run(uv_loop_t* loop, uv_run_mode mode) {
     // The poll phase: the reactor re-arms what changed, waits, and calls back poll and async
     // handles through dispatch_event.
     uvafd_reactor_wait(state->reactor, timeout, &dispatch_event, loop);
+    // As libuv does when its poll returns: callbacks from here on (check, close) see the time
+    // after the wait, so a timer they start counts from now, not from the iteration's start.
+    uv_update_time(loop);
     check_invoke(loop);
     process_endgames(loop);
     if (mode == UV_RUN_ONCE) {
