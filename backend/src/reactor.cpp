@@ -246,11 +246,15 @@ void Reactor::queue_update(PinnedState* s) {
   updates_.push_back(s);
 }
 
-void Reactor::flush_updates() {
+void Reactor::retry_failed_cancels() {
   std::vector<std::pair<PinnedState*, uint64_t>> retries;
   retries.swap(cancel_retries_);
   for (auto& [s, generation] : retries)
     if (s->generation == generation && s->request_pending && !s->cancel_issued) cancel(s);
+}
+
+void Reactor::flush_updates() {
+  retry_failed_cancels();
   // update_one may queue more (a waiter whose base was released); take them in this pass too.
   for (size_t i = 0; i < updates_.size(); ++i) {
     PinnedState* s = updates_[i];
@@ -531,6 +535,7 @@ int Reactor::close() {
   while (s_.zombies > 0) {
     reap_wake_zombies();
     if (s_.zombies == 0) break;
+    retry_failed_cancels();
     if (Clock::now() >= deadline) {
       // The kernel kept some memory longer than we can wait. Leak it rather than free it.
       s_.leaked_on_teardown = s_.zombies;

@@ -66,6 +66,7 @@ class Reactor {
   void update_one(PinnedState* s);
   void submit(PinnedState* s);
   void cancel(PinnedState* s);
+  void retry_failed_cancels();
   void mark_socket_gone(PinnedState* s);
 
   void process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);

@@ -280,7 +280,8 @@ NtStatus SimKernel::dequeue_batch(KHandle port, Completion* out, uint32_t capaci
   auto ready = [this] { return !queue_.empty(); };
   if (timeout_ms < 0) {
     cv_.wait(lock, ready);
-  } else if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready)) {
+  } else if (timeout_ms == 0 ? !ready()  // a zero wait still sleeps a timer slack in futex
+                             : !cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready)) {
     return kStatusTimeout;  // like Wine: *count untouched
   }
   uint32_t n = 0;
