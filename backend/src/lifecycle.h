@@ -25,7 +25,8 @@ namespace uvafd {
 enum class Lifecycle : uint8_t {
   Free,           // on the free list: no incarnation
   Active,         // a live registration the user can name; 0 or 1 request in flight
-  CancelPending,  // live; its request is being cancelled (to re-arm with a wider mask)
+  CancelPending,  // live; its request is being cancelled (to re-arm with a wider mask, or
+                  // because another registration of the same socket waits to arm)
   Zombie,         // closed by the user; the kernel still holds its memory
   Dead,           // closed and released by the kernel: about to return to the free list
   Invalid         // returned for a forbidden transition; never stored
