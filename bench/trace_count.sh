@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Counts the wineserver requests one benchmark process makes, from Wine's server trace.
+#   trace_count.sh EXE SCENARIO N MAX_EVENTS [BREAKDOWN_FILE]
+# Needs WINEPREFIX (a prefix no one else is using: its wineserver is restarted). Prints
+# "requests=R events=E" for the benchmark process only: its first thread is found by the pid
+# the program prints (init_first_thread's reply), the others by following new_thread requests
+# for the current process (process=ffffffff) made from threads already in the set; a thread
+# leaves the set when it terminates itself. A request line in the trace is "TTTT: name( ...";
+# replies ("TTTT: name() = ..."), fd transfers and other notes are not counted.
+# BREAKDOWN_FILE, if given, receives "count name" for each request name.
+set -u
+exe=$1 scenario=$2 n=$3 events=$4 breakdown=${5:-}
+wine=$(command -v wine64 || echo /usr/lib/wine/wine64)
+wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+: "${WINEPREFIX:?WINEPREFIX must name the benchmark prefix}"
+export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$wineserver" -k >/dev/null 2>&1
+"$wineserver" -w >/dev/null 2>&1
+# The wineserver started by this process inherits WINEDEBUG=+server (wineserver -d) and our
+# stderr: the trace. 600 s is a bound only: the run ends at MAX_EVENTS.
+WINEDEBUG=+server timeout 300 "$wine" "$exe" "$scenario" 600 "$n" "$events" \
+  >"$tmp/out" 2>"$tmp/trace"
+rc=$?
+"$wineserver" -k >/dev/null 2>&1
+"$wineserver" -w >/dev/null 2>&1
+line=$(tr -d '\r' <"$tmp/out" | grep '^result ' | head -n 1)
+if [ $rc -ne 0 ] || [ -z "$line" ]; then
+  echo "trace_count: $exe $scenario $n $events failed (rc=$rc)" >&2
+  tail -n 5 "$tmp/out" >&2
+  exit 1
+fi
+pid=$(sed -n 's/.* pid=\([0-9a-f]*\).*/\1/p' <<<"$line")
+got=$(sed -n 's/.* events=\([0-9]*\).*/\1/p' <<<"$line")
+awk -v pid="$pid" -v breakdown="$breakdown" '
+  function hex(s) { sub(/^0+/, "", s); return s == "" ? "0" : s }
+  function tid_in_line(   m) { match($0, /tid=[0-9a-f]+/); return hex(substr($0, RSTART + 4, RLENGTH - 4)) }
+  { split($1, a, ":"); t = hex(a[1]) }
+  # The last process with this pid is ours (it lives to the end of the trace); an earlier
+  # one that had the same id is forgotten.
+  $2 == "init_first_thread()" && $0 ~ ("pid=0*" hex(pid) ",") {
+    delete mine; delete by; delete own_new; count = 0
+    mine[tid_in_line()] = 1; next
+  }
+  !(t in mine) { next }
+  # A thread created in our own process (process=ffffffff, the current-process handle); the
+  # first thread of a child process (conhost.exe) is created with the child process handle.
+  $2 == "new_thread(" { if ($3 == "process=ffffffff,") own_new[t] = 1 }
+  $2 == "new_thread()" { if (t in own_new) mine[tid_in_line()] = 1; delete own_new[t]; next }
+  $2 ~ /^[a-z_0-9]+\($/ {
+    count++; name = $2; sub(/\($/, "", name); by[name]++
+    # A thread ending itself: its id may be given to another process later.
+    if (name == "terminate_thread" && $3 == "handle=fffffffe,") delete mine[t]
+  }
+  END {
+    printf "requests=%d", count
+    if (breakdown != "") for (k in by) printf "%d %s\n", by[k], k > breakdown
+  }' "$tmp/trace"
+echo " events=$got"
