@@ -122,7 +122,6 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   s->wake_word.store(0, std::memory_order_relaxed);  // a poll state can never be woken
   transition(s, LifecycleEvent::Open);
   ++bases_.get(base).registrations;
-  s_.helpers = helpers_.size();
   *out = uvafd_handle{s->generation, s->slot, 0};
   return 0;
 }
