@@ -66,18 +66,16 @@ void Reactor::transition(PinnedState* s, LifecycleEvent event) {
 
 void Reactor::reclaim(PinnedState* s) {
   if (s->kind == StateKind::Poll) {
-    BaseEntry& e = bases_.get(s->base_socket);
-    --e.registrations;
-    bases_.trim(s->base_socket);
+    bases_.erase(s);
     helpers_.release(s->helper);
     s->helper = nullptr;
   }
   transition(s, LifecycleEvent::Reclaim);
   s->user_data = nullptr;
   s->interest = s->submitted_mask = 0;
-  s->socket = s->base_socket = 0;
+  s->base_socket = 0;
   s->request_pending = s->cancel_issued = s->socket_gone = s->poll_failed = false;
-  s->waiting_for_base = false;
+  s->waiting_for_base = s->claims_interest = false;
   if (!s->in_update_queue) slab_.release(s);
   // Otherwise the update queue still points at it; flush_updates releases it.
 }
@@ -115,13 +113,16 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
     return kernel_.error_from_status(st);
   }
   s->kind = StateKind::Poll;
-  s->socket = socket;
   s->base_socket = base;
+  if (!bases_.insert(s)) {
+    helpers_.release(helper);
+    slab_.release(s);
+    return UVAFD_ENOMEM;
+  }
   s->helper = helper;
   s->user_data = user_data;
   s->wake_word.store(0, std::memory_order_relaxed);  // a poll state can never be woken
   transition(s, LifecycleEvent::Open);
-  ++bases_.get(base).registrations;
   *out = uvafd_handle{s->generation, s->slot, 0};
   return 0;
 }
@@ -134,15 +135,15 @@ int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
     return UVAFD_EINVAL;
   // The socket this registration named was closed; its value may already be another socket's.
   if (s->socket_gone) return UVAFD_EBADF;
-  BaseEntry& e = bases_.get(s->base_socket);
   if (events) {
-    if (e.interested && e.interested != s) return UVAFD_EEXIST;
-    e.interested = s;
-  } else if (e.interested == s) {
-    e.interested = nullptr;
+    if (bases_.find_on(s->base_socket, [s](PinnedState* o) { return o != s && o->claims_interest; }))
+      return UVAFD_EEXIST;
+    s->claims_interest = true;
+  } else {
+    s->claims_interest = false;
   }
   if (events != s->interest) s->poll_failed = false;
-  s->interest = events;
+  s->interest = uint8_t(events);
   queue_update(s);
   return 0;
 }
@@ -211,12 +212,8 @@ void Reactor::close_state(PinnedState* s) {
     transition(s, LifecycleEvent::Close);
     if (s->lifecycle == Lifecycle::Zombie) wake_zombies_.push_back(s);
   } else {
-    BaseEntry& e = bases_.get(s->base_socket);
-    if (e.interested == s) e.interested = nullptr;
-    if (s->waiting_for_base) {
-      e.waiters.erase(std::remove(e.waiters.begin(), e.waiters.end(), s), e.waiters.end());
-      s->waiting_for_base = false;
-    }
+    s->claims_interest = false;
+    s->waiting_for_base = false;
     s->interest = 0;
     // Waiting for the socket to become ready could take forever: cancel.
     if (s->request_pending && !s->cancel_issued) cancel(s);
@@ -225,8 +222,6 @@ void Reactor::close_state(PinnedState* s) {
       // Deliberate defect: forget the request and recycle memory the kernel still owns.
       s->request_pending = false;
       --s_.requests_in_flight;
-      if (e.in_flight == s) e.in_flight = nullptr;
-      --e.requests;
       --s_.zombies;
       s->lifecycle = Lifecycle::Dead;
     }
@@ -279,16 +274,12 @@ void Reactor::update_one(PinnedState* s) {
     return;
   }
   if (!s->interest) return;
-  BaseEntry& e = bases_.get(s->base_socket);
-  if (e.in_flight && e.in_flight != s && !faults_.allow_second_poll) {
+  PinnedState* holder = request_holder(s->base_socket);
+  if (holder && !faults_.allow_second_poll) {
     // One poll per base socket. The holder is a zombie, a paused registration or an earlier
     // incarnation: ask it to let go, and arm when its packet comes back.
-    PinnedState* holder = e.in_flight;
     if (!holder->cancel_issued) cancel(holder);
-    if (!s->waiting_for_base) {
-      s->waiting_for_base = true;
-      e.waiters.push_back(s);
-    }
+    s->waiting_for_base = true;
     return;
   }
   submit(s);
@@ -319,13 +310,13 @@ void Reactor::submit(PinnedState* s) {
   }
   // STATUS_PENDING, or STATUS_SUCCESS which still queues a packet.
   s->request_generation = s->generation;
-  s->submitted_mask = mask;
+  s->submitted_mask = uint16_t(mask);
   ++s_.requests_in_flight;
-  BaseEntry& e = bases_.get(s->base_socket);
-  if (e.requests > 0) ++s_.double_poll_violations;
-  ++e.requests;
-  s_.max_requests_per_base = std::max<uint64_t>(s_.max_requests_per_base, e.requests);
-  e.in_flight = s;
+  // Audit, counted from every state's own flag rather than trusted from update_one's check.
+  uint64_t on_base = 0;
+  bases_.for_each_on(s->base_socket, [&on_base](PinnedState* o) { on_base += o->request_pending; });
+  if (on_base > 1) ++s_.double_poll_violations;
+  s_.max_requests_per_base = std::max(s_.max_requests_per_base, on_base);
 }
 
 void Reactor::cancel(PinnedState* s) {
@@ -346,8 +337,11 @@ void Reactor::cancel(PinnedState* s) {
 
 void Reactor::mark_socket_gone(PinnedState* s) {
   s->socket_gone = true;
-  BaseEntry& e = bases_.get(s->base_socket);
-  if (e.interested == s) e.interested = nullptr;
+  s->claims_interest = false;
+}
+
+PinnedState* Reactor::request_holder(KHandle base) const {
+  return bases_.find_on(base, [](PinnedState* o) { return o->request_pending; });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,15 +399,13 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   s->request_pending = false;
   s->cancel_issued = false;
   --s_.requests_in_flight;
-  BaseEntry& e = bases_.get(s->base_socket);
-  --e.requests;
-  if (e.in_flight == s) {
-    e.in_flight = nullptr;
-    for (PinnedState* w : e.waiters) {
+  if (!request_holder(s->base_socket)) {
+    // The base is free: whoever waited for it re-arms before the next wait.
+    bases_.for_each_on(s->base_socket, [this](PinnedState* w) {
+      if (!w->waiting_for_base) return;
       w->waiting_for_base = false;
       queue_update(w);
-    }
-    e.waiters.clear();
+    });
   }
   transition(s, LifecycleEvent::KernelReleased);
   if (s->lifecycle == Lifecycle::Dead) {

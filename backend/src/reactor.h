@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "base_socket_table.h"
+#include "base_socket_index.h"
 #include "helper_pool.h"
 #include "kernel.h"
 #include "lifecycle.h"
@@ -68,6 +68,7 @@ class Reactor {
   void cancel(PinnedState* s);
   void retry_failed_cancels();
   void mark_socket_gone(PinnedState* s);
+  PinnedState* request_holder(KHandle base) const;  // the state with a request on `base`
 
   void process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
@@ -83,7 +84,7 @@ class Reactor {
   uvafd_options options_;
   StateSlab slab_;
   HelperPool helpers_;
-  BaseSocketTable bases_;
+  BaseSocketIndex bases_;
   std::vector<PinnedState*> updates_;
   // Synchronous submit failures, delivered at the end of the wait that armed them.
   struct DeferredError {
