@@ -4,7 +4,8 @@
  * Checked exhaustively by tests/model/run_spin.sh (see docs/model.md). The model follows the
  * C++ in backend/src/ closely; every block names the function it mirrors. What it abstracts:
  *   - one base SOCKET value, shared by every registration (so every poll state competes for
- *     the same BaseEntry); the value may be closed and handed back for a new socket once;
+ *     the same base in BaseSocketIndex); the value may be closed and handed back for a new
+ *     socket once;
  *   - NSLOT = 3 PinnedStates in the slab, a LIFO free list and a generation counter
  *     (StateSlab::acquire/release), shared by poll states and wakeup sources;
  *   - interest is two bits (READ = 1, WRITE = 2) so that widening it forces cancel + re-arm;
@@ -124,7 +125,7 @@ bit  cancel_issued[NSLOT];
 bit  socket_gone[NSLOT];
 bit  poll_failed[NSLOT];
 bit  in_update[NSLOT];     /* in_update_queue (Reactor::updates_) */
-bit  waiting[NSLOT];       /* waiting_for_base; also membership of BaseEntry::waiters */
+bit  waiting[NSLOT];       /* waiting_for_base */
 bit  wake_zombie[NSLOT];   /* membership of Reactor::wake_zombies_ */
 
 /* ---- StateSlab (state_slab.cpp): LIFO free list, generations never repeat --------------- */
@@ -132,7 +133,10 @@ byte free_stk[NSLOT];
 byte free_n;
 byte next_gen = 1;
 
-/* ---- BaseEntry for the one base socket value (base_socket_table.h) ---------------------- */
+/* ---- The one base socket value's facts. The C++ derives them from the states filed under
+ * the base (base_socket_index.h): e_in_flight = the one with request_pending, e_interested =
+ * the one with claims_interest, e_regs = how many are filed, e_requests = how many have
+ * request_pending. Kept as variables here, set and cleared at the same steps. ------------ */
 byte e_in_flight = NONE;
 byte e_interested = NONE;
 byte e_regs;               /* registrations */
@@ -290,7 +294,7 @@ inline release(x) {
   free_n++
 }
 
-/* mirrors Reactor::reclaim (Dead -> Free) with BaseSocketTable::trim */
+/* mirrors Reactor::reclaim (Dead -> Free), which takes the state out of the index */
 inline reclaim(x) {
   if
   :: kind[x] == K_POLL ->
