@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # Runs uvafd's benchmarks (issue 5): builds what is missing, runs every scenario under Wine for
 # real libuv 1.44.2, uvafd and the raw-ntdll floor, prints the table and writes
-# docs/benchmarks.md and docs/benchmarks.png. About ten minutes on two cores.
+# docs/benchmarks.md and docs/benchmarks.png. About thirteen minutes on two cores.
 #
 #   tools/bench.sh           (UVAFD_BUILD_DIR overrides ./build; see bench/run.sh for the rest)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${UVAFD_BUILD_DIR:-build}
-case $build in /*) ;; *) build=$PWD/$build ;; esac
+source "$(dirname "$0")/common.sh"
+uvafd_bootstrap
 if [ "$(id -u)" = 0 ]; then
-  tools/bootstrap.sh "$build"
-  # The chart needs gnuplot (not yet in bootstrap's list).
+  # The chart needs gnuplot (only the benchmarks do: not in bootstrap's list).
   if ! command -v gnuplot >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox \
       >/dev/null || echo "bench: could not install gnuplot-nox; no chart" >&2

@@ -8,12 +8,8 @@
 #
 #   tools/demo.sh            (UVAFD_BUILD_DIR overrides ./build)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-build=${UVAFD_BUILD_DIR:-build}
-case $build in /*) ;; *) build=$PWD/$build ;; esac
-if [ "$(id -u)" = 0 ]; then
-  tools/bootstrap.sh "$build"
-fi
+source "$(dirname "$0")/common.sh"
+uvafd_bootstrap
 cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/win" -j2 --target reactor_demo relink_demo_libuv relink_demo_uvafd

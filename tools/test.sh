@@ -5,14 +5,10 @@
 #
 #   tools/test.sh            (UVAFD_BUILD_DIR overrides ./build)
 set -uo pipefail
-cd "$(dirname "$0")/.."
-build=${UVAFD_BUILD_DIR:-build}
-case $build in /*) ;; *) build=$PWD/$build ;; esac
+source "$(dirname "$0")/common.sh"
 jobs=${UVAFD_JOBS:-2}
 
-if [ "$(id -u)" = 0 ]; then
-  tools/bootstrap.sh "$build" || exit 1
-fi
+uvafd_bootstrap || exit 1
 
 set -e
 cmake -S . -B "$build/native" -DCMAKE_BUILD_TYPE=Debug >/dev/null

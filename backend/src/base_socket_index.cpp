@@ -1,5 +1,6 @@
 #include "base_socket_index.h"
 
+#include <cassert>
 #include <new>
 
 namespace uvafd {
@@ -58,6 +59,9 @@ void BaseSocketIndex::erase(PinnedState* s) {
       return;
     }
   }
+  // Not found: its base_socket changed while it was filed, or it was never filed. Either
+  // would leave a dangling link behind.
+  assert(!"BaseSocketIndex::erase: state not filed under its base");
 }
 
 }  // namespace uvafd

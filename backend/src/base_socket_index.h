@@ -8,6 +8,9 @@
 // claims interest, which states wait) are read from the states' own flags, so there is no
 // per-socket record to keep in step and nothing is allocated per socket: the index costs one
 // link in each PinnedState plus one bucket pointer per state (docs/benchmarks.md, memory).
+// Walks stay short: a base's chain holds its live registrations (one, normally: libuv leaves
+// two handles on one socket undefined) and at most one zombie, since a poll zombie exists only
+// while its request is in flight and a base has at most one.
 #pragma once
 
 #include <cstddef>

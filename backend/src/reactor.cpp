@@ -312,7 +312,9 @@ void Reactor::submit(PinnedState* s) {
   s->request_generation = s->generation;
   s->submitted_mask = uint16_t(mask);
   ++s_.requests_in_flight;
-  // Audit, counted from every state's own flag rather than trusted from update_one's check.
+  // Audit from the states' flags (the same ones update_one reads, so it catches a bypass like
+  // FaultSwitches::allow_second_poll, not a wrong flag). The independent count is the kernel
+  // side's: SimKernel and the Wine tests' AuditKernel count requests per socket themselves.
   uint64_t on_base = 0;
   bases_.for_each_on(s->base_socket, [&on_base](PinnedState* o) { on_base += o->request_pending; });
   if (on_base > 1) ++s_.double_poll_violations;

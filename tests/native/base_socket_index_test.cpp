@@ -40,11 +40,12 @@ TEST_CASE("base index: files states by base value, several per base", "[base]") 
   CHECK(index.size() == 5);
   CHECK(states_on(index, 0x104) == std::set<PinnedState*>{&states[0], &states[4]});
   CHECK(index.find_on(0x104, [](PinnedState* s) { return s->request_pending; }) == nullptr);
-  // Erasing what is not filed changes nothing.
-  PinnedState stranger;
-  stranger.base_socket = 0x104;
-  index.erase(&stranger);
-  CHECK(index.size() == 5);
+  // Emptying a base leaves the others alone.
+  index.erase(&states[0]);
+  index.erase(&states[4]);
+  CHECK(states_on(index, 0x104).empty());
+  CHECK(states_on(index, 0x108) == std::set<PinnedState*>{&states[1], &states[5]});
+  CHECK(index.size() == 3);
 }
 
 TEST_CASE("base index: growth and random churn agree with a reference map", "[base]") {
