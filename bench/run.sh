@@ -405,9 +405,9 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
-set key top right
+set key below
 set xtics nomirror rotate by -20
-set title 'throughput relative to libuv (libuv = 1; higher is better; medians of per-round ratios, bars: the intervals of the table below; $rounds rounds of ${secs} s)'
+set title 'throughput relative to libuv (libuv = 1; higher is better; medians of per-round ratios, bars: the intervals of the table below; $rounds rounds of ${secs} s, async $async_rounds, idle $idle_rounds)'
 set ylabel 'x libuv'
 set yrange [0:*]
 set style histogram errorbars gap 1 lw 1
