@@ -206,10 +206,10 @@ chart_calls=$work/calls.dat
 : >"$chart_calls"
 row() { echo "$1|$2|$(fmt "$3")|$(fmt "$4")|$(fmt "$5")|$(ratio "$3" "$4")|$(ratio "$3" "$5")|$6|$7" >>"$rows"; }
 # A throughput row: the ratio columns are medians of the per-round ratios (r_ul, r_uf).
-prow() {  # label unit scenario n target -> sets ul, uf; appends the row (with $met)
-  local u l f
+# prow_done MET then appends it with its verdict (tp_verdict judges the same ratios unrounded).
+prow() {  # label unit scenario n target -> sets prow_pending
+  local u l f ul uf
   u=$(get uvafd "$3" "$4" value); l=$(get libuv "$3" "$4" value); f=$(get floor "$3" "$4" value)
-  # ul, uf: unrounded, for the verdicts; the table shows them to two decimals.
   ul=$(get r_ul "$3" "$4" value); uf=$(get r_uf "$3" "$4" value)
   ul=${ul:--}; uf=${uf:--}
   prow_pending="$1|$2|$(fmt "$u")|$(fmt "$l")|$(fmt "$f")|$(two "$ul")|$(two "$uf")|$5"
@@ -268,7 +268,6 @@ trace_verdict() {
   fi
 }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a != "-" && a + 0 < b + 0) }'; }
-both_ge() { ge "$1" "$2" && ge "$3" "$4"; }
 
 # chart_rate LABEL SCENARIO N: one group of bars, each ratio with its interval as error bar.
 chart_rate() {
