@@ -61,6 +61,18 @@ int uvafd_reactor_destroy(uvafd_reactor* r) {
   return 0;
 }
 
+int uvafd_reactor_port(const uvafd_reactor* r, void** port) {
+  if (!r || !port) return UVAFD_EINVAL;
+  if (r->reactor->closed()) return UVAFD_EBADF;
+  *port = reinterpret_cast<void*>(r->reactor->port());
+  return 0;
+}
+
+int uvafd_reactor_set_port_hooks(uvafd_reactor* r, const uvafd_port_hooks* hooks) {
+  if (!r || (hooks && !hooks->foreign_packet && !hooks->dequeued)) return UVAFD_EINVAL;
+  return r->reactor->set_port_hooks(hooks);
+}
+
 int uvafd_reactor_stats(const uvafd_reactor* r, uvafd_stats* out) {
   if (!r || !out) return UVAFD_EINVAL;
   *out = r->reactor->stats();

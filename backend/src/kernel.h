@@ -54,9 +54,12 @@ struct Completion {
   uintptr_t information;
 };
 
-// Completion keys: they tell the kinds of packet apart; the request is named by its context.
-constexpr uintptr_t kKeyAfd = 0xAFD0;
-constexpr uintptr_t kKeyWake = 0x3A6E;
+// Completion keys: they tell the reactor's kinds of packet apart; the request is named by its
+// context, and ownership by the context alone. Odd on purpose: handle values are multiples of 4
+// and other libraries key by handle value (libuv: a SOCKET) or by pointer, so no packet of
+// theirs can carry one of these keys by accident (0xAFD0 was a valid SOCKET value).
+constexpr uintptr_t kKeyAfd = 0xAFD1;
+constexpr uintptr_t kKeyWake = 0x3A6F;
 
 class Kernel {
  public:

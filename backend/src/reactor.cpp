@@ -142,7 +142,9 @@ int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
   } else {
     s->claims_interest = false;
   }
-  if (events != s->interest) s->poll_failed = false;
+  // Every call retries a failed poll, the same interest included: a transient failure must
+  // not stop the registration for good (libuv resubmits when uv_poll_start is called again).
+  s->poll_failed = false;
   s->interest = uint8_t(events);
   queue_update(s);
   return 0;
@@ -377,6 +379,7 @@ int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
   const int err = dequeue(timeout_ms, &n);
   int delivered = 0;
   in_callback_ = true;
+  if (hooks_.dequeued) hooks_.dequeued(hooks_.arg, n);
   for (uint32_t i = 0; i < n; ++i) process(batch_[i], cb, arg, &delivered);
   deliver_deferred(cb, arg, &delivered);
   in_callback_ = false;
@@ -384,16 +387,38 @@ int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
 }
 
 void Reactor::process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
+  // Ownership before key: the port may be shared (libuv's requests, another library's posts),
+  // and a foreign packet can carry any key. Only a context inside our own state memory is ours;
+  // the key then only has to agree with the state's kind.
+  if (!slab_.owns(c.context)) return on_foreign_packet(c, delivered);
   if (c.key == kKeyAfd) return on_poll_packet(c, cb, arg, delivered);
   if (c.key == kKeyWake) return on_wake_packet(c, cb, arg, delivered);
-  ++s_.unknown_packets;
+  ++s_.misrouted;  // our memory under a key we never gave out
+}
+
+void Reactor::on_foreign_packet(const Completion& c, int* delivered) {
+  if (!hooks_.foreign_packet || closing_) {
+    ++s_.unknown_packets;
+    return;
+  }
+  ++s_.foreign_packets;
+  ++*delivered;
+  const uvafd_packet p{c.key, c.context, c.status, c.information};
+  hooks_.foreign_packet(hooks_.arg, &p);
+}
+
+int Reactor::set_port_hooks(const uvafd_port_hooks* hooks) {
+  if (closed_) return UVAFD_EBADF;
+  if (in_callback_) return UVAFD_EBUSY;
+  hooks_ = hooks ? *hooks : uvafd_port_hooks{};
+  return 0;
 }
 
 void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
   auto* s = static_cast<PinnedState*>(c.context);
-  // Validate before anything is applied: our memory, a poll state, a request in flight, armed
-  // by this very incarnation.
-  if (!slab_.owns(s) || s->kind != StateKind::Poll || !s->request_pending ||
+  // Validate before anything is applied: a poll state (process() checked it is our memory), a
+  // request in flight, armed by this very incarnation.
+  if (s->kind != StateKind::Poll || !s->request_pending ||
       (s->request_generation != s->generation && !faults_.skip_generation_check)) {
     ++s_.misrouted;
     return;
@@ -436,12 +461,14 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   }
   if (status) s->poll_failed = true;
   queue_update(s);
-  if (events || status) emit(s, events, status, cb, arg, delivered);
+  // A registration paused earlier (maybe by a callback of this very batch) hears nothing, not
+  // even an error: its owner may have no callback any more (libuv reports only while events != 0).
+  if (s->interest && (events || status)) emit(s, events, status, cb, arg, delivered);
 }
 
 void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
   auto* s = static_cast<PinnedState*>(c.context);
-  if (!slab_.owns(s) || s->kind != StateKind::Wakeup || !s->wake_packet_queued()) {
+  if (s->kind != StateKind::Wakeup || !s->wake_packet_queued()) {
     ++s_.misrouted;
     return;
   }
@@ -481,6 +508,7 @@ void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
     const bool same_incarnation = d.state->generation == d.generation ||
                                   faults_.skip_generation_check;
     if (!same_incarnation || d.state->lifecycle != Lifecycle::Active) continue;
+    if (!d.state->interest) continue;  // paused since: see on_poll_packet
     emit(d.state, 0, d.error, cb, arg, delivered);
   }
 }
@@ -516,6 +544,7 @@ void Reactor::reap_wake_zombies() {
 int Reactor::close() {
   if (closed_) return UVAFD_EBADF;
   if (in_callback_) return UVAFD_EBUSY;
+  closing_ = true;
   slab_.for_each([this](PinnedState& s) {
     if (lifecycle_is_live(s.lifecycle)) close_state(&s);
   });

@@ -48,6 +48,9 @@ class Reactor {
   bool in_callback() const { return in_callback_; }
   uvafd_stats stats() const;
 
+  KHandle port() const { return port_; }
+  int set_port_hooks(const uvafd_port_hooks* hooks);
+
   void set_trace(TraceFn trace) { trace_ = std::move(trace); }
   FaultSwitches& faults() { return faults_; }
   // The state a handle names, whatever its lifecycle (tests look inside).
@@ -73,6 +76,7 @@ class Reactor {
   void process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
+  void on_foreign_packet(const Completion& c, int* delivered);
   void deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered);
   void emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
             int* delivered);
@@ -96,7 +100,9 @@ class Reactor {
   std::vector<PinnedState*> wake_zombies_;
   std::vector<std::pair<PinnedState*, uint64_t>> cancel_retries_;  // cancels that failed
   std::vector<Completion> batch_;
+  uvafd_port_hooks hooks_{};
   bool closed_ = false;
+  bool closing_ = false;  // teardown's drain: foreign packets have nobody to go to
   bool in_callback_ = false;
   TraceFn trace_;
   FaultSwitches faults_;

@@ -10,57 +10,12 @@
 #include "afd_events.h"
 #include "reactor.h"
 #include "sim_kernel.h"
+#include "sim_fixture.h"
 #include "wake_storm.h"
 
 using namespace uvafd;
+using namespace uvafd_test;
 
-namespace {
-
-struct Fixture {
-  SimKernel kernel{7};
-  std::unique_ptr<Reactor> reactor;
-  std::vector<uvafd_event> events;
-
-  explicit Fixture(uint32_t group_size = 32) {
-    uvafd_options o;
-    uvafd_options_init(&o);
-    o.helper_group_size = group_size;
-    o.teardown_timeout_ms = 2000;
-    REQUIRE(Reactor::create(kernel, &o, &reactor) == 0);
-    // The kernel may only write into a state whose request the reactor still counts in flight.
-    kernel.set_owner_check([](void* context) {
-      return static_cast<PinnedState*>(context)->request_pending;
-    });
-  }
-  ~Fixture() {
-    if (!reactor->closed()) reactor->close();
-    const uvafd_stats s = reactor->stats();
-    CHECK(s.live_states == 0);
-    CHECK(s.invalid_transitions == 0);
-    CHECK(s.double_poll_violations == 0);
-    CHECK(s.misrouted == 0);
-    CHECK(kernel.counters().second_poll_violations == 0);
-    CHECK(kernel.counters().unowned_writes == 0);
-    CHECK(kernel.pending_requests() == 0);
-  }
-  static void record(void* arg, const uvafd_event* e) {
-    static_cast<Fixture*>(arg)->events.push_back(*e);
-  }
-  int wait(int64_t ms = 0) {
-    events.clear();
-    return reactor->wait(ms, &Fixture::record, this);
-  }
-  uvafd_handle open(KHandle socket, void* user_data = nullptr) {
-    uvafd_handle h{};
-    REQUIRE(reactor->poll_open(socket, user_data, &h) == 0);
-    return h;
-  }
-  uvafd_stats stats() { return reactor->stats(); }
-};
-
-bool same(uvafd_handle a, uvafd_handle b) { return a.slot == b.slot && a.generation == b.generation; }
-
-}  // namespace
 
 TEST_CASE("sim: readable, writable and disconnect are reported by interest", "[sim]") {
   Fixture f;
@@ -466,4 +421,47 @@ TEST_CASE("sim: trace sees every transition", "[sim]") {
       {Lifecycle::CancelPending, Lifecycle::Zombie}, {Lifecycle::Zombie, Lifecycle::Dead},
       {Lifecycle::Dead, Lifecycle::Free}};
   CHECK(seen == expected);
+}
+
+TEST_CASE("sim: a failed poll is retried when the same interest is set again", "[sim]") {
+  Fixture f;
+  const KHandle s = f.kernel.socket_create();
+  uvafd_handle h = f.open(s);
+  f.kernel.fail_next_submit(kStatusNoMemory);  // transient
+  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
+  REQUIRE(f.wait() == 1);
+  CHECK(f.events[0].status == UVAFD_ENOMEM);
+  CHECK(f.kernel.pending_on(s) == 0);
+  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);  // unchanged interest
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.pending_on(s) == 1);  // armed again
+  f.kernel.socket_set_ready(s, kAfdReceive);
+  REQUIRE(f.wait() == 1);
+  CHECK(f.events[0].events == UVAFD_READABLE);
+  REQUIRE(f.reactor->handle_close(h) == 0);
+}
+
+TEST_CASE("sim: a registration paused earlier in the batch hears no error", "[sim]") {
+  Fixture f;
+  const KHandle sa = f.kernel.socket_create();
+  const KHandle sb = f.kernel.socket_create();
+  int user_a = 0, user_b = 0;
+  uvafd_handle a = f.open(sa, &user_a);
+  uvafd_handle b = f.open(sb, &user_b);
+  f.kernel.socket_set_ready(sa, kAfdReceive);
+  // Armed in this order in the next wait: b's submit fails (its error is due in that wait), a's
+  // completes at once and its callback pauses b before b's error is delivered.
+  REQUIRE(f.reactor->poll_set_interest(b, UVAFD_READABLE) == 0);
+  REQUIRE(f.reactor->poll_set_interest(a, UVAFD_READABLE) == 0);
+  f.kernel.fail_next_submit(kStatusNoMemory);
+  struct Ctx { Reactor* r; uvafd_handle b; std::vector<void*> users; } ctx{f.reactor.get(), b, {}};
+  f.reactor->wait(0, [](void* arg, const uvafd_event* e) {
+    auto* c = static_cast<Ctx*>(arg);
+    c->users.push_back(e->user_data);
+    if (e->events & UVAFD_READABLE) REQUIRE(c->r->poll_set_interest(c->b, 0) == 0);
+  }, &ctx);
+  REQUIRE(ctx.users.size() == 1);
+  CHECK(ctx.users[0] == &user_a);
+  REQUIRE(f.reactor->handle_close(a) == 0);
+  REQUIRE(f.reactor->handle_close(b) == 0);
 }

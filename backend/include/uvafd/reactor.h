@@ -96,7 +96,8 @@ typedef struct uvafd_stats {
   uint64_t wake_packets_in_flight;
   uint64_t helpers;           /* open \Device\Afd helper handles */
   uint64_t misrouted;         /* packets that failed (state, generation, lifecycle) checks */
-  uint64_t unknown_packets;   /* packets with a completion key we never use */
+  uint64_t unknown_packets;   /* packets not ours that no foreign-packet hook took */
+  uint64_t foreign_packets;   /* packets not ours handed to the foreign-packet hook */
   uint64_t double_poll_violations; /* a second request armed on one base socket: must be 0 */
   uint64_t invalid_transitions;    /* lifecycle transitions the table forbids: must be 0 */
   uint64_t max_requests_per_base;  /* high-water mark of requests in flight on one socket */
@@ -133,8 +134,9 @@ UVAFD_API int uvafd_wake(uvafd_reactor* r, uvafd_handle h);
 UVAFD_API int uvafd_handle_close(uvafd_reactor* r, uvafd_handle h);
 
 /* Arms what changed, waits up to timeout_ms (-1: forever, 0: just poll), and calls cb for
- * each event. Returns the number of events delivered (0 on timeout; it may also return 0
- * early when only internal packets arrived) or an error. cb may open, change and close
+ * each event. Returns the number of events delivered plus foreign packets handed to the port
+ * hook (0 on timeout; it may also return 0 early when only internal packets arrived: call
+ * again for the rest of the time) or an error. cb may open, change and close
  * registrations; it may not call wait, close or destroy on the reactor (UVAFD_EBUSY). */
 UVAFD_API int uvafd_reactor_wait(uvafd_reactor* r, int64_t timeout_ms, uvafd_event_cb cb,
                                  void* arg);
@@ -146,6 +148,36 @@ UVAFD_API int uvafd_reactor_close(uvafd_reactor* r);
 
 /* Closes r if needed and frees it. UVAFD_EBUSY (and nothing done) from inside a callback. */
 UVAFD_API int uvafd_reactor_destroy(uvafd_reactor* r);
+
+/* Sharing the completion port with other I/O (uvafd's libuv keeps libuv's own requests on it;
+ * any loop may associate its own handles with it or post to it).
+ *
+ * A packet is the reactor's only when its ApcContext (Win32: lpOverlapped) points at the
+ * reactor's own state memory. Every other packet, whatever its completion key, a NULL context
+ * included (a bare wakeup), is foreign: uvafd_reactor_wait hands it to foreign_packet in
+ * dequeue order, interleaved with the reactor's own events, and counts it in its return value.
+ * The reactor's completion keys are odd, so no handle value and no pointer to an aligned object
+ * can equal them; still, a key never decides ownership. Without a foreign_packet hook, or
+ * during uvafd_reactor_close, foreign packets are counted in unknown_packets and dropped. */
+typedef struct uvafd_packet {
+  uintptr_t key;          /* KeyContext */
+  void* context;          /* ApcContext (lpOverlapped) */
+  int32_t status;         /* NTSTATUS of the completion */
+  uintptr_t information;  /* bytes transferred, or what NtSetIoCompletion posted */
+} uvafd_packet;
+
+typedef struct uvafd_port_hooks {
+  /* Optional: once per wait, right after the kernel returned (packets may be 0) and before any
+   * callback of that wait. A loop updates its clock here. */
+  void (*dequeued)(void* arg, uint32_t packets);
+  void (*foreign_packet)(void* arg, const uvafd_packet* packet);
+  void* arg;
+} uvafd_port_hooks;
+
+/* The port's HANDLE. It stays the reactor's: closed by uvafd_reactor_close, never by others. */
+UVAFD_API int uvafd_reactor_port(const uvafd_reactor* r, void** port);
+/* hooks may be NULL to remove them. Not from inside a callback (UVAFD_EBUSY). */
+UVAFD_API int uvafd_reactor_set_port_hooks(uvafd_reactor* r, const uvafd_port_hooks* hooks);
 
 UVAFD_API int uvafd_reactor_stats(const uvafd_reactor* r, uvafd_stats* out);
 UVAFD_API const char* uvafd_strerror(int error);
