@@ -1,0 +1,101 @@
+/* uvafd's uv_async_t for libuv 1.44.2, in place of libuv's src/win/async.c: a reactor wakeup
+ * source per handle. uv_async_send posts at most one NtSetIoCompletion packet per handle until
+ * the loop has called back, from any thread, without a lock; the packet carries the source's
+ * identity (state and 64-bit generation), so a send racing a close can never wake another
+ * handle. The loop's internal wq_async, which the thread pool sends to, is one of these too.
+ *
+ * Closing never waits for the packet: a packet still queued keeps the reactor's state as a
+ * zombie until it is dequeued, and the uv_async_t is the user's again at close_cb. */
+
+#include <assert.h>
+
+#include "uv.h"
+#include "internal.h"
+#include "handle-inl.h"
+#include "req-inl.h"
+
+#include "uvafd-loop.h"
+
+typedef char uvafd__async_token_fits[sizeof(((uv_async_t*) 0)->async_req) >=
+                                     sizeof(uvafd_handle) ? 1 : -1];
+
+#define uvafd__async_token(handle) uvafd__token_load(&(handle)->async_req)
+
+
+int uv_async_init(uv_loop_t* loop, uv_async_t* handle, uv_async_cb async_cb) {
+  uvafd_handle token;
+  int err;
+
+  err = uvafd_wakeup_open(uvafd__reactor(loop), handle, &token);
+  if (err)
+    return uvafd__translate_error(err);
+
+  uv__handle_init(loop, (uv_handle_t*) handle, UV_ASYNC);
+  handle->async_sent = 0;
+  handle->async_cb = async_cb;
+  /* Written before the handle is published to other threads; only read by them. */
+  uvafd__token_store(&handle->async_req, token);
+
+  uv__handle_start(handle);
+
+  return 0;
+}
+
+
+int uv_async_send(uv_async_t* handle) {
+  int err;
+
+  if (handle->type != UV_ASYNC) {
+    /* Can't set errno because that's not thread-safe. */
+    return -1;
+  }
+
+  /* Coalesced in the reactor: one packet in flight per handle. */
+  err = uvafd_wake(uvafd__reactor(handle->loop), uvafd__async_token(handle));
+
+  /* A send to a closing handle is undefined in libuv (an assert); here the closed source
+   * refuses it and nothing is posted. */
+  if (err == UVAFD_EBADF)
+    return 0;
+  return uvafd__translate_error(err);
+}
+
+
+void uvafd__async_deliver(uv_loop_t* loop, uv_async_t* handle) {
+  if (!(handle->flags & UV_HANDLE_CLOSING) && handle->async_cb != NULL)
+    handle->async_cb(handle);
+}
+
+
+void uv__async_close(uv_loop_t* loop, uv_async_t* handle) {
+  /* Later sends fail in the reactor; a packet in flight makes a zombie there, not here. */
+  uvafd_handle_close(uvafd__reactor(loop), uvafd__async_token(handle));
+  uv__want_endgame(loop, (uv_handle_t*) handle);
+  uv__handle_closing(handle);
+}
+
+
+void uv__async_endgame(uv_loop_t* loop, uv_async_t* handle) {
+  if (handle->flags & UV_HANDLE_CLOSING) {
+    assert(!(handle->flags & UV_HANDLE_CLOSED));
+    uv__handle_close(handle);
+  }
+}
+
+
+void uvafd__async_release(uv_loop_t* loop, uv_async_t* handle) {
+  uvafd_handle_close(uvafd__reactor(loop), uvafd__async_token(handle));
+  handle->async_sent = 0;
+  handle->close_cb = NULL;
+  uv__handle_closing(handle);
+  uv__handle_close(handle);
+}
+
+
+void uv__process_async_wakeup_req(uv_loop_t* loop, uv_async_t* handle,
+    uv_req_t* req) {
+  /* libuv's request dispatcher names this for UV_WAKEUP; uvafd's wakeups are the reactor's
+   * packets and never libuv requests. Reaching it is a routing defect. */
+  uv_fatal_error(ERROR_INVALID_FUNCTION,
+                 "uv__process_async_wakeup_req (uvafd queues no wakeup request)");
+}

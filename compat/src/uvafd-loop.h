@@ -1,0 +1,47 @@
+/* What uvafd's three parts of libuv share: the loop core (core.c), uv_poll_t (poll.c) and
+ * uv_async_t (async.c). They sit among libuv 1.44.2's own src/win files and use its internal
+ * headers (uv-common.h, internal.h, handle-inl.h, req-inl.h) exactly as those files do.
+ *
+ * The loop's reactor hangs off loop->internal_fields, behind libuv's own internal fields, which
+ * libuv's code (metrics, uv_loop_configure) reads from the same pointer. */
+#ifndef UVAFD_LOOP_H_
+#define UVAFD_LOOP_H_
+
+#include <string.h>
+
+#include "uv.h"
+#include "uv-common.h"
+#include "uvafd/reactor.h"
+
+typedef struct uvafd_loop_fields_s {
+  uv__loop_internal_fields_t libuv; /* first: libuv's code casts internal_fields to this */
+  uvafd_reactor* reactor;           /* its completion port is loop->iocp */
+  int running;                      /* inside uv_run: a nested uv_run is refused */
+} uvafd_loop_fields_t;
+
+static __inline uvafd_reactor* uvafd__reactor(const uv_loop_t* loop) {
+  return ((const uvafd_loop_fields_t*) loop->internal_fields)->reactor;
+}
+
+/* A registration's identity, kept in private fields of the libuv handle that libuv's Windows
+ * build uses for its own machinery (libuv's layout is the ABI). Copied, never type-punned. */
+static __inline uvafd_handle uvafd__token_load(const void* storage) {
+  uvafd_handle token;
+  memcpy(&token, storage, sizeof(token));
+  return token;
+}
+
+static __inline void uvafd__token_store(void* storage, uvafd_handle token) {
+  memcpy(storage, &token, sizeof(token));
+}
+
+int uvafd__translate_error(int uvafd_error);
+
+/* The reactor's events, routed by the handle type in their user data (core.c). */
+void uvafd__poll_deliver(uv_loop_t* loop, uv_poll_t* handle, const uvafd_event* event);
+void uvafd__async_deliver(uv_loop_t* loop, uv_async_t* handle);
+
+/* uv__loop_close: the loop's internal async handle, closed without an iteration. */
+void uvafd__async_release(uv_loop_t* loop, uv_async_t* handle);
+
+#endif /* UVAFD_LOOP_H_ */
