@@ -1,9 +1,11 @@
 # The baseline: real libuv 1.44.2 built from UVAFD_LIBUV_SOURCE_DIR with the same mingw-w64
 # toolchain, as an IMPORTED static library `libuv_baseline`. Programs link against it and
-# against uvafd_uv_static from one set of objects to compare the two libraries.
+# against uvafd_uv_static from one set of objects to compare the two libraries. libuv's DLL is
+# built too (UVAFD_LIBUV_BASELINE_DLL): its export table is what uvafd_uv.dll must match.
 #
 # The build runs as an ExternalProject in ${CMAKE_BINARY_DIR}/libuv-baseline: libuv's own
-# CMakeLists.txt, its static target uv_a only (no tests, no benchmarks, no install step).
+# CMakeLists.txt, its static target uv_a and its shared target uv (no tests, no benchmarks, no
+# install step).
 # Nothing of libuv is copied into this repository; the sources stay where bootstrap put them.
 # Safe to include more than once (from several directories): the second include is a no-op.
 include_guard(GLOBAL)
@@ -21,14 +23,17 @@ endif()
 set(UVAFD_LIBUV_BASELINE_DIR "${CMAKE_BINARY_DIR}/libuv-baseline")
 set(UVAFD_LIBUV_BASELINE_LIB
     "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_STATIC_LIBRARY_PREFIX}uv_a${CMAKE_STATIC_LIBRARY_SUFFIX}")
+# libuv's target `uv` with mingw's naming (lib prefix, no version in the name on Windows).
+set(UVAFD_LIBUV_BASELINE_DLL
+    "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_SHARED_LIBRARY_PREFIX}uv${CMAKE_SHARED_LIBRARY_SUFFIX}")
 
 # Under a Makefile generator a literal $(MAKE) joins the outer make's job server, so
 # `cmake --build ... -j2` stays at two jobs in total; other generators go through cmake --build
 # (Ninja schedules its own jobs).
 if(CMAKE_GENERATOR MATCHES "Makefiles")
-  set(_uvafd_baseline_build "$(MAKE)" uv_a)
+  set(_uvafd_baseline_build "$(MAKE)" uv_a uv)
 else()
-  set(_uvafd_baseline_build ${CMAKE_COMMAND} --build <BINARY_DIR> --config Release --target uv_a)
+  set(_uvafd_baseline_build ${CMAKE_COMMAND} --build <BINARY_DIR> --config Release --target uv_a uv)
 endif()
 
 set(_uvafd_baseline_args
@@ -46,7 +51,7 @@ ExternalProject_Add(libuv_baseline_build
   PREFIX "${UVAFD_LIBUV_BASELINE_DIR}-ep"
   CMAKE_ARGS ${_uvafd_baseline_args}
   BUILD_COMMAND ${_uvafd_baseline_build}
-  BUILD_BYPRODUCTS "${UVAFD_LIBUV_BASELINE_LIB}"
+  BUILD_BYPRODUCTS "${UVAFD_LIBUV_BASELINE_LIB}" "${UVAFD_LIBUV_BASELINE_DLL}"
   INSTALL_COMMAND ""
   TEST_COMMAND ""
   LOG_CONFIGURE ON
