@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_dir=${1:-build}
 packages=(cmake make g++ mingw-w64 g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix
-          wine64 catch2 spin python3)
+          wine64 catch2 spin python3 pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do
