@@ -48,7 +48,8 @@ static void bench_parse(int argc, char** argv, bench_args* a, long default_n) {
             "  churn        socket, poll start, one message, close (cycles/s)\n"
             "  close        uv_close on a handle whose poll is in flight (us, iterations)\n"
             "  idle N       one pair's ping-pong beside N idle polled sockets (round trips/s)\n"
-            "  memory N     private bytes per registered poll handle, N handles\n",
+            "  memory N     private bytes per registered poll handle, N handles\n"
+            "  tcp N        N loopback pairs of libuv's own uv_tcp_t (round trips/s)\n",
             argv[0]);
     ExitProcess(2);
   }

@@ -24,7 +24,10 @@
  *   idle N      N idle UDP sockets registered with uv_poll_start(UV_READABLE), plus one pair's
  *               ping-pong. value: round trips/s.
  *   memory N    private bytes per registered and started poll handle over N handles (the
- *               sockets and the uv_poll_t structs are allocated before the first reading). */
+ *               sockets and the uv_poll_t structs are allocated before the first reading).
+ *   tcp N       N loopback pairs of libuv's own uv_tcp_t (its IOCP path, not uv_poll_t): the
+ *               client uv_writes 16 bytes, the server echoes them with uv_write, the client
+ *               writes again. value: round trips/s. uvafd's loop core must not slow it. */
 #include <uv.h>
 
 #include "bench_common.h"
@@ -502,6 +505,136 @@ static void run_memory(void) {
                "bytes/handle", made, g.t1 - t0, g.extra);
 }
 
+/* ---- tcp: libuv's own uv_tcp_t ------------------------------------------------------------ */
+
+typedef struct tcp_pair {
+  uv_tcp_t client, server_end;
+  uv_write_t client_write, echo_write;
+  char client_buf[256], server_buf[256];
+  uv_buf_t echo_buf;
+  int got;
+} tcp_pair;
+
+static struct {
+  uv_tcp_t listener;
+  tcp_pair* pairs;
+  long npairs, accepted, connected;
+} tp;
+
+static void tcp_alloc_client(uv_handle_t* h, size_t size, uv_buf_t* buf) {
+  tcp_pair* p = h->data;
+  (void)size;
+  *buf = uv_buf_init(p->client_buf, sizeof p->client_buf);
+}
+
+static void tcp_alloc_server(uv_handle_t* h, size_t size, uv_buf_t* buf) {
+  tcp_pair* p = h->data;
+  (void)size;
+  *buf = uv_buf_init(p->server_buf, sizeof p->server_buf);
+}
+
+static void tcp_ping(tcp_pair* p) {
+  uv_buf_t b = uv_buf_init((char*)kPing, BENCH_MSG_LEN);
+  check_uv(uv_write(&p->client_write, (uv_stream_t*)&p->client, &b, 1, NULL), "uv_write(ping)");
+}
+
+static void tcp_server_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  tcp_pair* p = s->data;
+  if (n < 0) {
+    if (n == UV_EOF || g.finished) return;
+    bench_die("server read: %s", uv_strerror((int)n));
+  }
+  if (n == 0) return;
+  p->echo_buf = uv_buf_init(buf->base, (unsigned)n);
+  check_uv(uv_write(&p->echo_write, s, &p->echo_buf, 1, NULL), "uv_write(echo)");
+  if (!g.finished) g.halves++;
+}
+
+static void tcp_client_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  tcp_pair* p = s->data;
+  (void)buf;
+  if (n < 0) {
+    if (n == UV_EOF || g.finished) return;
+    bench_die("client read: %s", uv_strerror((int)n));
+  }
+  p->got += (int)n;
+  while (p->got >= BENCH_MSG_LEN) {
+    p->got -= BENCH_MSG_LEN;
+    if (!g.finished) g.halves++;
+    count_event();
+    if (g.finished) return;
+    tcp_ping(p);
+  }
+}
+
+static void tcp_start_measuring(void) {
+  long i;
+  g.halves = 0;
+  begin_measure();
+  for (i = 0; i < tp.npairs; ++i) tcp_ping(&tp.pairs[i]);
+}
+
+static void tcp_on_connection(uv_stream_t* server, int status) {
+  tcp_pair* p;
+  if (status < 0) bench_die("listen: %s", uv_strerror(status));
+  if (tp.accepted == tp.npairs) bench_die("unexpected connection");
+  p = &tp.pairs[tp.accepted++];
+  check_uv(uv_tcp_init(&g.loop, &p->server_end), "uv_tcp_init(server end)");
+  p->server_end.data = p;
+  check_uv(uv_accept(server, (uv_stream_t*)&p->server_end), "uv_accept");
+  uv_tcp_nodelay(&p->server_end, 1); /* Nagle would measure the TCP stack, not the loop */
+  check_uv(uv_read_start((uv_stream_t*)&p->server_end, tcp_alloc_server, tcp_server_read),
+           "uv_read_start(server)");
+  if (tp.accepted == tp.npairs && tp.connected == tp.npairs) tcp_start_measuring();
+}
+
+static void tcp_on_connect(uv_connect_t* req, int status) {
+  tcp_pair* p = req->handle->data;
+  if (status < 0) bench_die("connect: %s", uv_strerror(status));
+  free(req);
+  check_uv(uv_read_start((uv_stream_t*)&p->client, tcp_alloc_client, tcp_client_read),
+           "uv_read_start(client)");
+  tp.connected++;
+  if (tp.accepted == tp.npairs && tp.connected == tp.npairs) tcp_start_measuring();
+}
+
+static void tcp_finish(void) {
+  long i;
+  for (i = 0; i < tp.npairs; ++i) {
+    close_quietly((uv_handle_t*)&tp.pairs[i].client);
+    if (i < tp.accepted) close_quietly((uv_handle_t*)&tp.pairs[i].server_end);
+  }
+  close_quietly((uv_handle_t*)&tp.listener);
+}
+
+static void run_tcp(long npairs) {
+  struct sockaddr_in addr;
+  int len = sizeof addr;
+  long i;
+  tp.npairs = npairs;
+  tp.pairs = calloc((size_t)npairs, sizeof *tp.pairs);
+  if (!tp.pairs) bench_die("out of memory");
+  check_uv(uv_tcp_init(&g.loop, &tp.listener), "uv_tcp_init(listener)");
+  check_uv(uv_ip4_addr("127.0.0.1", 0, &addr), "uv_ip4_addr");
+  check_uv(uv_tcp_bind(&tp.listener, (const struct sockaddr*)&addr, 0), "uv_tcp_bind");
+  check_uv(uv_tcp_getsockname(&tp.listener, (struct sockaddr*)&addr, &len), "uv_tcp_getsockname");
+  check_uv(uv_listen((uv_stream_t*)&tp.listener, (int)npairs, tcp_on_connection), "uv_listen");
+  for (i = 0; i < npairs; ++i) {
+    uv_connect_t* req = malloc(sizeof *req);
+    if (!req) bench_die("out of memory");
+    check_uv(uv_tcp_init(&g.loop, &tp.pairs[i].client), "uv_tcp_init(client)");
+    tp.pairs[i].client.data = &tp.pairs[i];
+    uv_tcp_nodelay(&tp.pairs[i].client, 1);
+    check_uv(uv_tcp_connect(req, &tp.pairs[i].client, (const struct sockaddr*)&addr,
+                            tcp_on_connect), "uv_tcp_connect");
+  }
+  snprintf(g.extra, sizeof g.extra, "pairs=%ld", npairs);
+  g.on_finish = tcp_finish;
+  /* Measuring starts when every pair is connected and accepted (tcp_start_measuring). */
+  uv_run(&g.loop, UV_RUN_DEFAULT);
+  rate_result("roundtrips/s");
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 int main(int argc, char** argv) {
@@ -523,6 +656,8 @@ int main(int argc, char** argv) {
     run_close();
   } else if (!strcmp(g.args.scenario, "memory")) {
     run_memory();
+  } else if (!strcmp(g.args.scenario, "tcp")) {
+    run_tcp(g.args.n < 1 ? 1 : g.args.n);
   } else {
     bench_die("unknown scenario '%s'", g.args.scenario);
   }

@@ -71,7 +71,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$work/results
 : >"$results"
 cases=("async 1" "async 2" "async 4" "pingpong 1" "pingpong 64" "pingpong 1024" "churn 0"
-       "close 0" "idle 0" "idle 1000" "idle $idle_n")
+       "close 0" "idle 0" "idle 1000" "idle $idle_n" "tcp 1" "tcp 64")
 progs=(uvafd libuv floor)
 # uvafd_aa: the uvafd binary a second time in the same round (an A/A control). The spread of
 # uvafd/uvafd_aa is what noise alone does to a ratio on this machine at this moment.
@@ -81,6 +81,7 @@ exe_of() {
 progs_of() {  # scenario -> the programs that run it
   case $1 in
     close) echo uvafd libuv ;;
+    tcp) echo uvafd libuv uvafd_aa ;;  # libuv's own uv_tcp_t: the floor has no equivalent
     async | pingpong | churn) echo uvafd libuv floor uvafd_aa ;;
     *) echo uvafd libuv floor ;;
   esac
@@ -291,6 +292,13 @@ for n in 1 64 1024; do
   tp_verdict pingpong "$n" r_ul:1.0
   prow_done "$met"
   chart_rate "ping-pong $n" pingpong "$n"
+done
+for n in 1 64; do
+  # libuv's own IOCP path through uvafd's loop core: it must not be slowed down.
+  prow "2b. libuv's own uv_tcp_t ping-pong, $n pair(s)" "round trips/s" tcp "$n" ">= 0.95x libuv"
+  tp_verdict tcp "$n" r_ul:0.95
+  prow_done "$met"
+  chart_rate "uv_tcp_t $n" tcp "$n"
 done
 prow "3. churn: socket, poll start, 1 message, close" "cycles/s" churn 0 ">= 1.0x libuv"
 tp_verdict churn 0 r_ul:1.0
