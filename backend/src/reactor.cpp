@@ -169,6 +169,12 @@ int Reactor::wake(uvafd_handle h) {
   if (h.generation == 0) return UVAFD_EINVAL;
   PinnedState* s = slab_.at(h.slot);
   if (!s) return UVAFD_EBADF;
+  // The caller wrote what the wakeup announces before calling us; the reactor clears the
+  // queued bit before it calls back and then reads that data. Both sides store, then load
+  // (Dekker): without a full fence on each side, x86 and ARM64 may let the sender see the bit
+  // still set while the callback reads the data as it was before (a lost wakeup). libuv's
+  // sender gets the same fence from InterlockedExchange.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   uint64_t w = s->wake_word.load(std::memory_order_acquire);
   for (;;) {
     if ((w >> 1) != h.generation) return UVAFD_EBADF;  // closed, or another incarnation
@@ -490,6 +496,8 @@ void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   }
   // Clear before calling back: a wake sent during the callback must post a new packet.
   if (!faults_.drop_coalesced_wake) s->wake_word.store(s->generation << 1, std::memory_order_release);
+  // The other half of wake()'s fence: the clear is visible before the callback reads.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   transition(s, LifecycleEvent::KernelReleased);
   ++s_.wakes_delivered;
   const uint64_t generation = s->generation;

@@ -57,6 +57,11 @@ int uv_async_send(uv_async_t* handle) {
    * refuses it and nothing is posted. */
   if (err == UVAFD_EBADF)
     return 0;
+  /* The thread pool ignores what uv_async_send returns: a lost wakeup of the loop's own
+   * wq_async would strand every pending work callback. libuv treats a failed post as fatal
+   * for every handle; uvafd tells the caller, except where nobody would listen. */
+  if (err != 0 && handle == &handle->loop->wq_async)
+    uv_fatal_error(ERROR_NOT_ENOUGH_QUOTA, "NtSetIoCompletion (the loop's wq_async)");
   return uvafd__translate_error(err);
 }
 

@@ -55,6 +55,8 @@ int uvafd__translate_error(int e) {
 static void uvafd__on_dequeued(void* arg, uint32_t packets) {
   uv_loop_t* loop = (uv_loop_t*) arg;
 
+  ((uvafd_loop_fields_t*) loop->internal_fields)->dequeued = packets;
+
   /* As libuv after GetQueuedCompletionStatusEx returns with packets: idle time ends and the
    * loop's clock moves before the first callback sees it. */
   uv__metrics_update_idle_time(loop);
@@ -228,7 +230,7 @@ void uv__loop_close(uv_loop_t* loop) {
 
 
 static void uvafd__poll(uv_loop_t* loop, DWORD timeout) {
-  uvafd_reactor* reactor;
+  uvafd_loop_fields_t* fields;
   int64_t wait_ms;
   int repeat;
   int r;
@@ -236,7 +238,7 @@ static void uvafd__poll(uv_loop_t* loop, DWORD timeout) {
   uint64_t user_timeout;
   int reset_timeout;
 
-  reactor = uvafd__reactor(loop);
+  fields = (uvafd_loop_fields_t*) loop->internal_fields;
   timeout_time = loop->time + timeout;
   user_timeout = 0;
 
@@ -248,7 +250,7 @@ static void uvafd__poll(uv_loop_t* loop, DWORD timeout) {
     reset_timeout = 0;
   }
 
-  for (repeat = 0; ; repeat++) {
+  for (repeat = 0; ; ) {
     /* Only need to set the provider_entry_time if timeout != 0. The function
      * will return early if the loop isn't configured with UV_METRICS_IDLE_TIME.
      */
@@ -259,7 +261,8 @@ static void uvafd__poll(uv_loop_t* loop, DWORD timeout) {
      * back poll and async handles (after uvafd__on_dequeued updated the time), libuv's
      * requests go to the pending queue. */
     wait_ms = timeout == INFINITE ? -1 : (int64_t) timeout;
-    r = uvafd_reactor_wait(reactor, wait_ms, uvafd__on_event, loop);
+    fields->dequeued = 0;
+    r = uvafd_reactor_wait(fields->reactor, wait_ms, uvafd__on_event, loop);
 
     if (reset_timeout != 0) {
       timeout = user_timeout;
@@ -270,7 +273,9 @@ static void uvafd__poll(uv_loop_t* loop, DWORD timeout) {
 
     if (r < 0) {
       /* Serious error: the port is gone. libuv gives up here too. */
-      uv_fatal_error(ERROR_INVALID_HANDLE, "NtRemoveIoCompletionEx");
+      fprintf(stderr, "uvafd: waiting on the loop's completion port failed: %s\n",
+              uvafd_strerror(r));
+      abort();
     } else if (r == 0 && timeout == INFINITE) {
       /* Only the reactor's internal packets: keep waiting, forever. */
       continue;
@@ -278,12 +283,17 @@ static void uvafd__poll(uv_loop_t* loop, DWORD timeout) {
       /* Nothing for libuv: the wait timed out, returned a little early, or dequeued only the
        * reactor's internal packets (a cancelled poll coming back to be re-armed). Make sure
        * the desired timeout target time is reached, so UV_RUN_ONCE never returns having run
-       * nothing. From the third round on the timeout grows exponentially, as in libuv, so a
-       * busy loop cannot happen. */
+       * nothing. */
       uv_update_time(loop);
       if (timeout_time > loop->time) {
         timeout = (DWORD)(timeout_time - loop->time);
-        timeout += repeat ? (1 << (repeat - 1)) : 0;
+        if (fields->dequeued == 0) {
+          /* The kernel itself returned early. As libuv: from the third round on the timeout
+           * grows exponentially, so a busy loop cannot happen (bounded, to stay defined).
+           * Internal packets are work, not a spin, and add nothing. */
+          timeout += repeat ? (1u << (repeat < 16 ? repeat - 1 : 15)) : 0;
+          repeat++;
+        }
         continue;
       }
     }

@@ -17,6 +17,7 @@ typedef struct uvafd_loop_fields_s {
   uv__loop_internal_fields_t libuv; /* first: libuv's code casts internal_fields to this */
   uvafd_reactor* reactor;           /* its completion port is loop->iocp */
   int running;                      /* inside uv_run: a nested uv_run is refused */
+  uint32_t dequeued;                /* packets the last reactor wait dequeued */
 } uvafd_loop_fields_t;
 
 static __inline uvafd_reactor* uvafd__reactor(const uv_loop_t* loop) {
