@@ -38,7 +38,7 @@ cc=$(sed -n 's/^set(CMAKE_C_COMPILER "\(.*\)")$/\1/p' "$work"/build/CMakeFiles/*
 [ -n "$cc" ] || { echo "no C compiler in the consumer's CMake files"; exit 1; }
 mv "$work/prefix" "$work/moved-prefix"
 export PKG_CONFIG_LIBDIR=$work/moved-prefix/lib/pkgconfig
-unset PKG_CONFIG_PATH
+unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 for pc in uvafd-static uvafd; do
   dir=$work/pkg-config-$pc
   mkdir -p "$dir"
