@@ -51,6 +51,10 @@ int uvafd_reactor_wait(uvafd_reactor* r, int64_t timeout_ms, uvafd_event_cb cb, 
   return r ? r->reactor->wait(timeout_ms, cb, arg) : UVAFD_EINVAL;
 }
 
+int uvafd_poll_arm(uvafd_reactor* r, uvafd_handle h) {
+  return r ? r->reactor->poll_arm(h) : UVAFD_EINVAL;
+}
+
 int uvafd_reactor_close(uvafd_reactor* r) { return r ? r->reactor->close() : UVAFD_EINVAL; }
 
 int uvafd_reactor_destroy(uvafd_reactor* r) {

@@ -131,7 +131,10 @@ int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
   int err;
   PinnedState* s = live_state(h, &err);
   if (!s) return err;
-  if (s->kind != StateKind::Poll || (events & ~uint32_t(UVAFD_INTEREST_MASK)))
+  // UVAFD_LOCAL_CLOSE alone keeps a poll in flight that only a close completes: a loop that
+  // pauses a socket still learns when its value stops naming that socket.
+  if (s->kind != StateKind::Poll ||
+      (events & ~uint32_t(UVAFD_INTEREST_MASK | UVAFD_LOCAL_CLOSE)))
     return UVAFD_EINVAL;
   // The socket this registration named was closed; its value may already be another socket's.
   if (s->socket_gone) return UVAFD_EBADF;
@@ -373,6 +376,16 @@ int Reactor::dequeue(int64_t timeout_ms, uint32_t* count) {
   }
   s_.packets_dequeued += *count;
   return 0;
+}
+
+int Reactor::poll_arm(uvafd_handle h) {
+  int err;
+  PinnedState* s = live_state(h, &err);
+  if (!s) return err;
+  if (s->kind != StateKind::Poll) return UVAFD_EINVAL;
+  if (in_callback_) return UVAFD_EBUSY;
+  update_one(s);  // stays queued: the next wait's update_one finds it armed and does nothing
+  return s->request_pending ? 1 : 0;
 }
 
 int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {

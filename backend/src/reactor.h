@@ -42,6 +42,7 @@ class Reactor {
   int wake(uvafd_handle h);  // any thread
   int handle_close(uvafd_handle h);
   int wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg);
+  int poll_arm(uvafd_handle h);  // what the next wait would arm for h, now
   int close();
 
   bool closed() const { return closed_; }

@@ -121,6 +121,9 @@ UVAFD_API int uvafd_poll_open(uvafd_reactor* r, uintptr_t socket, void* user_dat
 
 /* Level-triggered: while interest is set and the socket is ready, every uvafd_reactor_wait
  * reports it. 0 pauses; readiness present when interest comes back is reported at once.
+ * UVAFD_LOCAL_CLOSE (alone or with other bits) is accepted as interest: by itself it keeps a
+ * poll in flight that completes only when the socket is closed, so a paused socket that is
+ * closed is still reported (UVAFD_LOCAL_CLOSE) before its value can be mistaken for another.
  * UVAFD_EEXIST when another registration of the same base socket already has interest. */
 UVAFD_API int uvafd_poll_set_interest(uvafd_reactor* r, uvafd_handle h, uint32_t events);
 
@@ -140,6 +143,14 @@ UVAFD_API int uvafd_handle_close(uvafd_reactor* r, uvafd_handle h);
  * registrations; it may not call wait, close or destroy on the reactor (UVAFD_EBUSY). */
 UVAFD_API int uvafd_reactor_wait(uvafd_reactor* r, int64_t timeout_ms, uvafd_event_cb cb,
                                  void* arg);
+
+/* Arms h now, as the next uvafd_reactor_wait would (a poll for its interest, unless one is
+ * in flight or another registration holds its base socket), without dequeuing. A loop that
+ * registers a socket and returns to its caller before waiting calls it so that a socket
+ * closed meanwhile is seen as LOCAL_CLOSE rather than its value polled again. Returns 1 when
+ * a poll of h is in flight afterwards, 0 when not (no interest, a failed poll, or waiting for
+ * an earlier registration's request on the same socket). Not from a callback (UVAFD_EBUSY). */
+UVAFD_API int uvafd_poll_arm(uvafd_reactor* r, uvafd_handle h);
 
 /* Teardown: closes every registration, cancels every request and drains the port until the
  * kernel holds no memory of ours, then closes the helper handles and the port. Afterwards
