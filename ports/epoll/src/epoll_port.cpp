@@ -1,0 +1,390 @@
+#include "epoll_port.h"
+
+#include <errno.h>
+
+#include <algorithm>
+#include <chrono>
+#include <new>
+
+namespace uvafd_epoll {
+
+namespace {
+
+constexpr uint32_t kEpollIn = EPOLLIN | EPOLLRDNORM;
+constexpr uint32_t kEpollOut = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+constexpr uint32_t kEpollPri = EPOLLPRI | EPOLLRDBAND;
+// Reported whether asked for or not, as on Linux.
+constexpr uint32_t kAlways = EPOLLERR | EPOLLHUP;
+
+// Linux errno for a reactor error.
+int errno_from(int uvafd_error) {
+  switch (uvafd_error) {
+    case UVAFD_EBADF: return EBADF;
+    case UVAFD_ENOMEM: return ENOMEM;
+    case UVAFD_EEXIST: return EEXIST;
+    case UVAFD_EINVAL: return EINVAL;
+    case UVAFD_ENOTSOCK: return ENOTSOCK;
+    default: return EIO;
+  }
+}
+
+uint32_t interest_for(uint32_t epoll_events) {
+  uint32_t interest = 0;
+  if (epoll_events & kEpollIn) interest |= UVAFD_READABLE;
+  if (epoll_events & kEpollOut) interest |= UVAFD_WRITABLE;
+  if (epoll_events & EPOLLRDHUP) interest |= UVAFD_DISCONNECT;
+  if (epoll_events & kEpollPri) interest |= UVAFD_PRIORITIZED;
+  return interest;
+}
+
+// The reactor's READABLE already covers a peer's FIN and a reset (recv returns), WRITABLE a
+// reset and a failed connect; ERROR (ABORT or CONNECT_FAIL) is what Linux reports as
+// EPOLLERR | EPOLLHUP for a reset connection or a refused connect.
+uint32_t epoll_events_from(uint32_t events, int status) {
+  uint32_t out = 0;
+  if (events & UVAFD_READABLE) out |= kEpollIn;
+  if (events & UVAFD_WRITABLE) out |= kEpollOut;
+  if (events & UVAFD_DISCONNECT) out |= EPOLLRDHUP;
+  if (events & UVAFD_PRIORITIZED) out |= kEpollPri;
+  if ((events & UVAFD_ERROR) || status < 0) out |= kAlways;
+  return out;
+}
+
+bool same(uvafd_handle a, uvafd_handle b) {
+  return a.slot == b.slot && a.generation == b.generation;
+}
+
+void collect(void* arg, const uvafd_event* event) {
+  static_cast<std::vector<uvafd_event>*>(arg)->push_back(*event);
+}
+
+}  // namespace
+
+// One registered socket. Named by the reactor's handle, never by its SOCKET value: the map
+// from values exists only to answer epoll_ctl, and an entry leaves it when its socket closes.
+struct Entry {
+  SOCKET sock;
+  uvafd_handle handle{};
+  uint32_t user_events = 0;  // as given to ADD / MOD
+  epoll_data_t data{};
+  uint32_t armed = 0;          // the interest last given to the reactor
+  uint32_t pending = 0;        // EPOLL* bits received, not yet handed out
+  uint32_t edge_reported = 0;  // EPOLLET: reactor bits reported, not polled until re-armed
+  uint64_t edge_handed_at = 0; // EPOLLET: wait_calls_ when the report was handed out
+  bool edge_handed = false;
+  bool oneshot_fired = false;  // EPOLLONESHOT: disabled until EPOLL_CTL_MOD
+  bool queued = false;
+  uint64_t deliveries = 0;     // readiness the reactor delivered (ADD's liveness test)
+  bool proven_armed = false;   // its poll was in flight when ADD returned; nothing came since
+  Entry* prev = nullptr;
+  Entry* next = nullptr;
+};
+
+int Port::create(Port** out) {
+  *out = nullptr;
+  Port* p = new (std::nothrow) Port();
+  if (!p) return UVAFD_ENOMEM;
+  int err = uvafd_reactor_create(nullptr, &p->reactor_);
+  if (!err) err = uvafd_wakeup_open(p->reactor_, nullptr, &p->wakeup_);
+  if (!err) err = uvafd_reactor_port(p->reactor_, &p->port_handle_);
+  if (err) {
+    delete p;
+    return err;
+  }
+  *out = p;
+  return 0;
+}
+
+Port::~Port() {
+  if (reactor_) uvafd_reactor_destroy(reactor_);  // drains every request first
+  for (auto& kv : by_socket_) delete kv.second;
+}
+
+bool Port::own(Lock& lk) {
+  if (closing_) return false;
+  if (in_kernel_) {
+    ++ctl_waiting_;
+    uvafd_wake(reactor_, wakeup_);
+    cv_.wait(lk, [this] { return !in_kernel_; });
+    --ctl_waiting_;
+  }
+  return !closing_;
+}
+
+// The owner's part of a wait: what the reactor delivered becomes the set's state.
+void Port::apply(const std::vector<uvafd_event>& batch) {
+  for (const uvafd_event& ev : batch) {
+    if (ev.events & UVAFD_WAKEUP) continue;
+    auto* e = static_cast<Entry*>(ev.user_data);
+    if (!e || !same(e->handle, ev.handle)) {
+      ++misrouted_;
+      continue;
+    }
+    if ((ev.events & UVAFD_LOCAL_CLOSE) || ev.status < 0) {
+      // The socket was closed: like Linux, it leaves the set by itself, and what it had not
+      // handed out yet goes with it (its value may already be another socket's). A poll that
+      // failed means the value names no socket any more (closed between two waits).
+      drop(e);
+      continue;
+    }
+    ++e->deliveries;
+    e->proven_armed = false;
+    const uint32_t report = epoll_events_from(ev.events, ev.status) & (e->user_events | kAlways);
+    if (!report) continue;
+    if (e->user_events & EPOLLONESHOT) {
+      e->oneshot_fired = true;
+      update_interest(e);
+    } else if (e->user_events & EPOLLET) {
+      e->edge_reported |= ev.events & UVAFD_INTEREST_MASK;
+      e->edge_handed = false;
+      update_interest(e);
+    }
+    e->pending |= report;
+    enqueue(e);
+  }
+}
+
+// Every packet already queued on the port is applied, a LOCAL_CLOSE included.
+void Port::drain() {
+  std::vector<uvafd_event> batch;
+  uvafd_stats before{}, after{};
+  for (int round = 0; round < 64; ++round) {
+    batch.clear();
+    uvafd_reactor_stats(reactor_, &before);
+    ++reactor_waits_;
+    const int rc = uvafd_reactor_wait(reactor_, 0, collect, &batch);
+    apply(batch);
+    uvafd_reactor_stats(reactor_, &after);
+    if (rc < 0 || after.packets_dequeued == before.packets_dequeued) break;
+  }
+}
+
+void Port::update_interest(Entry* e) {
+  // UVAFD_LOCAL_CLOSE always: a disabled or paused socket keeps a poll in flight that only its
+  // close completes, so its value never outlives it in by_socket_ (wepoll #34).
+  uint32_t want = UVAFD_LOCAL_CLOSE;
+  if (!e->oneshot_fired) want |= interest_for(e->user_events) & ~e->edge_reported;
+  if (want == e->armed) return;
+  if (uvafd_poll_set_interest(reactor_, e->handle, want) == 0) e->armed = want;
+}
+
+// EPOLLET: a report handed out in an earlier epoll_wait call is polled again from the next call
+// on. Staying silent longer could lose an edge, because AFD cannot tell new data from old.
+void Port::restore_edges() {
+  size_t kept = 0;
+  for (Entry* e : edges_handed_) {
+    if (e->edge_handed && e->edge_handed_at < wait_calls_) {
+      e->edge_handed = false;
+      e->edge_reported = 0;
+      update_interest(e);
+    } else if (e->edge_handed) {
+      edges_handed_[kept++] = e;
+    }
+  }
+  edges_handed_.resize(kept);
+}
+
+void Port::enqueue(Entry* e) {
+  if (e->queued) return;
+  e->queued = true;
+  e->next = nullptr;
+  e->prev = ready_tail_;
+  if (ready_tail_) ready_tail_->next = e; else ready_head_ = e;
+  ready_tail_ = e;
+}
+
+void Port::dequeue(Entry* e) {
+  if (!e->queued) return;
+  e->queued = false;
+  if (e->prev) e->prev->next = e->next; else ready_head_ = e->next;
+  if (e->next) e->next->prev = e->prev; else ready_tail_ = e->prev;
+  e->prev = e->next = nullptr;
+}
+
+void Port::drop(Entry* e) {
+  dequeue(e);
+  uvafd_handle_close(reactor_, e->handle);
+  auto it = by_socket_.find(e->sock);
+  if (it != by_socket_.end() && it->second == e) by_socket_.erase(it);
+  auto h = std::find(edges_handed_.begin(), edges_handed_.end(), e);
+  if (h != edges_handed_.end()) edges_handed_.erase(h);
+  delete e;
+}
+
+int Port::take_ready(epoll_event* out, int maxevents) {
+  int n = 0;
+  while (n < maxevents && ready_head_) {
+    Entry* e = ready_head_;
+    dequeue(e);
+    out[n].events = e->pending;
+    out[n].data = e->data;
+    e->pending = 0;
+    if ((e->user_events & EPOLLET) && !(e->user_events & EPOLLONESHOT) && e->edge_reported &&
+        !e->edge_handed) {
+      e->edge_handed = true;
+      e->edge_handed_at = wait_calls_;
+      edges_handed_.push_back(e);
+    }
+    ++n;
+  }
+  return n;
+}
+
+int Port::add(SOCKET sock, const epoll_event& ev) {
+  auto known = by_socket_.find(sock);
+  if (known != by_socket_.end()) {
+    // Either the same socket (EEXIST) or a closed one and a new socket that got its value.
+    // Every registration has a poll in flight while the caller runs, so a close has queued a
+    // LOCAL_CLOSE by now, unless the poll had already completed (its packet queued) when the
+    // socket was closed. Apply what is queued, then look.
+    // Proven armed: its poll was in flight when ADD returned, and nothing came since.
+    const bool unarmed = !known->second->proven_armed;
+    const uint64_t before = known->second->deliveries;
+    drain();
+    known = by_socket_.find(sock);
+    if (known != by_socket_.end()) {
+      // Still there. If its poll was in flight through the drain, the socket is alive: a close
+      // would have completed it. If not, nothing can prove the socket still exists, and
+      // keeping it would let it poll whatever socket now has the value (wepoll #34): the old
+      // registration goes, with its undelivered events.
+      if (!unarmed && known->second->deliveries == before) return EEXIST;
+      drop(known->second);
+    }
+  }
+  auto* e = new (std::nothrow) Entry{sock};
+  if (!e) return ENOMEM;
+  int err = uvafd_poll_open(reactor_, sock, e, &e->handle);
+  if (err == UVAFD_EEXIST) {
+    // A live registration names the same socket object under another value: maybe one whose
+    // socket was closed and whose LOCAL_CLOSE is still queued. Apply what is queued and retry.
+    drain();
+    err = uvafd_poll_open(reactor_, sock, e, &e->handle);
+  }
+  if (err) {
+    delete e;
+    return errno_from(err);
+  }
+  e->user_events = ev.events;
+  e->data = ev.data;
+  update_interest(e);
+  // Armed now, not at the next wait: a socket closed before then completes it (LOCAL_CLOSE).
+  if (e->armed) e->proven_armed = uvafd_poll_arm(reactor_, e->handle) == 1;
+  if (e->armed == 0) {
+    // Another registration of the same base socket (a duplicated handle) has interest: AFD
+    // cannot poll one socket twice.
+    uvafd_handle_close(reactor_, e->handle);
+    delete e;
+    return EEXIST;
+  }
+  try {
+    by_socket_.emplace(sock, e);
+  } catch (const std::bad_alloc&) {
+    uvafd_handle_close(reactor_, e->handle);
+    delete e;
+    return ENOMEM;
+  }
+  return 0;
+}
+
+int Port::mod(Entry* e, const epoll_event& ev) {
+  e->user_events = ev.events;
+  e->data = ev.data;
+  e->oneshot_fired = false;
+  e->edge_reported = 0;
+  e->edge_handed = false;
+  e->pending &= ev.events | kAlways;
+  if (!e->pending) dequeue(e);
+  update_interest(e);
+  e->proven_armed = false;
+  return 0;
+}
+
+int Port::ctl(int op, SOCKET sock, const epoll_event* event) {
+  if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL) return EINVAL;
+  if (op != EPOLL_CTL_DEL && !event) return EFAULT;
+  Lock lk(mu_);
+  if (!own(lk)) return EBADF;
+  int err = 0;
+  if (op == EPOLL_CTL_ADD) {
+    err = add(sock, *event);
+  } else {
+    auto it = by_socket_.find(sock);
+    if (it == by_socket_.end()) {
+      err = ENOENT;
+    } else if (op == EPOLL_CTL_MOD) {
+      err = mod(it->second, *event);
+    } else {
+      drop(it->second);
+    }
+  }
+  lk.unlock();
+  cv_.notify_all();  // waiters held back by ctl_waiting_
+  return err;
+}
+
+int Port::wait(epoll_event* out, int maxevents, int timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+  Lock lk(mu_);
+  if (closing_) return -EBADF;
+  ++waiters_;
+  ++wait_calls_;
+  std::vector<uvafd_event> batch;
+  bool polled = false;
+  int n = 0, error = 0;
+  for (;;) {
+    n = take_ready(out, maxevents);
+    if (n > 0 || closing_) break;
+    const bool expired = timeout_ms >= 0 && Clock::now() >= deadline;
+    if (in_kernel_ || ctl_waiting_ > 0) {
+      // Another thread owns the reactor: its events reach the queue when it comes back.
+      if (expired || timeout_ms == 0) break;
+      if (timeout_ms < 0) cv_.wait(lk); else cv_.wait_until(lk, deadline);
+      continue;
+    }
+    if (expired && polled) break;
+    restore_edges();
+    int64_t wait_ms = -1;
+    if (timeout_ms >= 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      wait_ms = std::max<int64_t>(0, left.count());
+    }
+    in_kernel_ = true;
+    ++reactor_waits_;
+    lk.unlock();
+    batch.clear();
+    const int rc = uvafd_reactor_wait(reactor_, wait_ms, collect, &batch);
+    lk.lock();
+    apply(batch);
+    in_kernel_ = false;
+    polled = true;
+    cv_.notify_all();
+    if (rc < 0) {
+      error = errno_from(rc);
+      break;
+    }
+  }
+  --waiters_;
+  if (n == 0 && closing_) error = EBADF;
+  lk.unlock();
+  cv_.notify_all();
+  return n > 0 ? n : (error ? -error : 0);
+}
+
+void Port::close() {
+  Lock lk(mu_);
+  closing_ = true;
+  if (in_kernel_) uvafd_wake(reactor_, wakeup_);
+  cv_.notify_all();
+  cv_.wait(lk, [this] { return !in_kernel_ && waiters_ == 0 && ctl_waiting_ == 0; });
+}
+
+int Port::stats(uvafd_stats* out, uint64_t* misrouted_here) {
+  Lock lk(mu_);
+  if (!own(lk)) return EBADF;
+  uvafd_reactor_stats(reactor_, out);
+  if (misrouted_here) *misrouted_here = misrouted_;
+  return 0;
+}
+
+}  // namespace uvafd_epoll
