@@ -1,11 +1,17 @@
 /* uvafd's uv_async_t for libuv 1.44.2, in place of libuv's src/win/async.c: a reactor wakeup
  * source per handle. uv_async_send posts at most one NtSetIoCompletion packet per handle until
- * the loop has called back, from any thread, without a lock; the packet carries the source's
+ * the loop has taken it, from any thread, without a lock; the packet carries the source's
  * identity (state and 64-bit generation), so a send racing a close can never wake another
  * handle. The loop's internal wq_async, which the thread pool sends to, is one of these too.
  *
- * Closing never waits for the packet: a packet still queued keeps the reactor's state as a
- * zombie until it is dequeued, and the uv_async_t is the user's again at close_cb. */
+ * When the reactor delivers the wakeup, the handle's own async_req goes on libuv's pending
+ * queue, as libuv's wakeup packet does: the callback runs in the pending-request phase, in
+ * dequeue order with libuv's other requests. From there on this is libuv's async.c: async_sent
+ * says the request is queued (loop thread only here: the coalescing of senders is the
+ * reactor's), and a closing handle waits for it before its endgame.
+ *
+ * Closing never waits for the kernel: a packet still queued in the port keeps the reactor's
+ * state as a zombie, and the uv_async_t is the user's again at close_cb. */
 
 #include <assert.h>
 
@@ -16,14 +22,17 @@
 
 #include "uvafd-loop.h"
 
-typedef char uvafd__async_token_fits[sizeof(((uv_async_t*) 0)->async_req) >=
+/* The source's identity lives in the request's OVERLAPPED, which no libuv code reads for a
+ * UV_WAKEUP request queued by hand. */
+typedef char uvafd__async_token_fits[sizeof(((uv_async_t*) 0)->async_req.u.io.overlapped) >=
                                      sizeof(uvafd_handle) ? 1 : -1];
 
-#define uvafd__async_token(handle) uvafd__token_load(&(handle)->async_req)
+#define uvafd__async_token(handle) uvafd__token_load(&(handle)->async_req.u.io.overlapped)
 
 
 int uv_async_init(uv_loop_t* loop, uv_async_t* handle, uv_async_cb async_cb) {
   uvafd_handle token;
+  uv_req_t* req;
   int err;
 
   err = uvafd_wakeup_open(uvafd__reactor(loop), handle, &token);
@@ -33,8 +42,12 @@ int uv_async_init(uv_loop_t* loop, uv_async_t* handle, uv_async_cb async_cb) {
   uv__handle_init(loop, (uv_handle_t*) handle, UV_ASYNC);
   handle->async_sent = 0;
   handle->async_cb = async_cb;
+
+  req = &handle->async_req;
+  UV_REQ_INIT(req, UV_WAKEUP);
+  req->data = handle;
   /* Written before the handle is published to other threads; only read by them. */
-  uvafd__token_store(&handle->async_req, token);
+  uvafd__token_store(&req->u.io.overlapped, token);
 
   uv__handle_start(handle);
 
@@ -67,21 +80,29 @@ int uv_async_send(uv_async_t* handle) {
 
 
 void uvafd__async_deliver(uv_loop_t* loop, uv_async_t* handle) {
-  if (!(handle->flags & UV_HANDLE_CLOSING) && handle->async_cb != NULL)
-    handle->async_cb(handle);
+  /* Queued once: wakeups that arrive before the callback runs are covered by it. */
+  if (!handle->async_sent) {
+    handle->async_sent = 1;
+    uv__insert_pending_req(loop, &handle->async_req);
+  }
 }
 
 
 void uv__async_close(uv_loop_t* loop, uv_async_t* handle) {
-  /* Later sends fail in the reactor; a packet in flight makes a zombie there, not here. */
+  /* Later sends fail in the reactor; a packet in the port makes a zombie there, not here. */
   uvafd_handle_close(uvafd__reactor(loop), uvafd__async_token(handle));
-  uv__want_endgame(loop, (uv_handle_t*) handle);
+
+  if (!handle->async_sent) {
+    uv__want_endgame(loop, (uv_handle_t*) handle);
+  }
+
   uv__handle_closing(handle);
 }
 
 
 void uv__async_endgame(uv_loop_t* loop, uv_async_t* handle) {
-  if (handle->flags & UV_HANDLE_CLOSING) {
+  if (handle->flags & UV_HANDLE_CLOSING &&
+      !handle->async_sent) {
     assert(!(handle->flags & UV_HANDLE_CLOSED));
     uv__handle_close(handle);
   }
@@ -99,8 +120,14 @@ void uvafd__async_release(uv_loop_t* loop, uv_async_t* handle) {
 
 void uv__process_async_wakeup_req(uv_loop_t* loop, uv_async_t* handle,
     uv_req_t* req) {
-  /* libuv's request dispatcher names this for UV_WAKEUP; uvafd's wakeups are the reactor's
-   * packets and never libuv requests. Reaching it is a routing defect. */
-  uv_fatal_error(ERROR_INVALID_FUNCTION,
-                 "uv__process_async_wakeup_req (uvafd queues no wakeup request)");
+  assert(handle->type == UV_ASYNC);
+  assert(req->type == UV_WAKEUP);
+
+  handle->async_sent = 0;
+
+  if (handle->flags & UV_HANDLE_CLOSING) {
+    uv__want_endgame(loop, (uv_handle_t*)handle);
+  } else if (handle->async_cb != NULL) {
+    handle->async_cb(handle);
+  }
 }

@@ -78,7 +78,9 @@ static void uvafd__on_event(void* arg, const uvafd_event* event) {
   uv_loop_t* loop = (uv_loop_t*) arg;
   uv_handle_t* handle = (uv_handle_t*) event->user_data;
 
-  /* A closed registration delivers nothing, so the handle is still the user's. */
+  /* A closed registration delivers nothing, so the handle is still the user's. Each handle
+   * queues its own request on libuv's pending queue here, in dequeue order with libuv's
+   * requests; the callbacks run in the pending-request phase, as in libuv. */
   if (handle->type == UV_POLL)
     uvafd__poll_deliver(loop, (uv_poll_t*) handle, event);
   else if (handle->type == UV_ASYNC && (event->events & UVAFD_WAKEUP))

@@ -5,8 +5,14 @@
  * The registration is opened at init and named by (slot, generation), kept in the handle's
  * private afd_poll_info_1, never by the SOCKET value: a socket closed and its value reused
  * can never reach this handle. The reactor keeps at most one AFD poll in flight per base
- * socket and re-arms it every iteration (level-triggered), so this file only keeps libuv's
- * handle state (events, active, closing) and translates the reactor's events.
+ * socket and re-arms it every iteration (level-triggered).
+ *
+ * When the reactor reports the socket, the handle's poll_req_1 goes on libuv's pending queue,
+ * as libuv's completed poll request does, so poll_cb runs in the pending-request phase in
+ * dequeue order with libuv's other requests. What was reported waits in the handle until then
+ * (mask_events_1: the reactor's event bits; poll_req_1's overlapped.Internal: an error), and
+ * submitted_events_1 says the request is queued: a closing handle waits for it before its
+ * endgame, as libuv's waits for its requests in flight.
  *
  * Closing never waits for the kernel: a poll still in flight stays with the reactor as a
  * zombie, so close_cb runs in the closing phase of the same iteration and the caller may free
@@ -62,6 +68,11 @@ int uv_poll_init_socket(uv_loop_t* loop, uv_poll_t* handle,
   handle->events = 0;
   handle->poll_cb = NULL;
   uvafd__token_store(&handle->afd_poll_info_1, token);
+
+  handle->submitted_events_1 = 0;
+  handle->mask_events_1 = 0;
+  UV_REQ_INIT(&handle->poll_req_1, UV_POLL_REQ);
+  handle->poll_req_1.data = handle;
   return 0;
 }
 
@@ -108,26 +119,55 @@ int uv_poll_stop(uv_poll_t* handle) {
 
 
 void uvafd__poll_deliver(uv_loop_t* loop, uv_poll_t* handle, const uvafd_event* event) {
+  /* Kept until the request is processed; reports that arrive before then are merged. */
+  handle->mask_events_1 |= (unsigned char) event->events;
+  if (event->status < 0 && handle->poll_req_1.u.io.overlapped.Internal == 0)
+    handle->poll_req_1.u.io.overlapped.Internal = (ULONG_PTR) (intptr_t) event->status;
+
+  if (!handle->submitted_events_1) {
+    handle->submitted_events_1 = 1;
+    uv__insert_pending_req(loop, &handle->poll_req_1);
+  }
+}
+
+
+void uv__process_poll_req(uv_loop_t* loop, uv_poll_t* handle, uv_req_t* req) {
+  unsigned int reported;
+  int status;
   int events;
 
-  /* Stopped earlier in this batch: libuv reports only while events != 0, and poll_cb may be
-   * NULL now (uv_poll_start(h, 0, NULL)). */
+  assert(handle->type == UV_POLL);
+  assert(req == &handle->poll_req_1);
+
+  reported = handle->mask_events_1;
+  status = (int) (intptr_t) req->u.io.overlapped.Internal;
+  handle->mask_events_1 = 0;
+  req->u.io.overlapped.Internal = 0;
+  handle->submitted_events_1 = 0;
+
+  if (handle->flags & UV_HANDLE_CLOSING) {
+    uv__want_endgame(loop, (uv_handle_t*) handle);
+    return;
+  }
+
+  /* Stopped since the reactor reported it (maybe earlier in this batch): libuv reports only
+   * while events != 0, and poll_cb may be NULL now (uv_poll_start(h, 0, NULL)). */
   if (handle->events == 0)
     return;
 
-  if (event->status < 0) {
+  if (status < 0) {
     /* As libuv: an error stops the watcher (events = 0, the handle stays active), and the
      * same uv_poll_start resubmits. The reactor's interest goes too, so that another handle
      * of the same socket may take it. */
     handle->events = 0;
     uvafd_poll_set_interest(uvafd__reactor(loop), uvafd__poll_token(handle), 0);
-    handle->poll_cb(handle, uvafd__translate_error(event->status), 0);
+    handle->poll_cb(handle, uvafd__translate_error(status), 0);
     return;
   }
 
-  events = (int) (event->events & handle->events);
+  events = (int) (reported & handle->events & UVAFD_POLL_EVENTS);
 
-  if (event->events & UVAFD_LOCAL_CLOSE) {
+  if (reported & UVAFD_LOCAL_CLOSE) {
     /* The socket was closed under the handle: stop polling, as libuv does. Its value may
      * already name another socket; the registration will never poll it. */
     handle->events = 0;
@@ -144,9 +184,11 @@ int uv__poll_close(uv_loop_t* loop, uv_poll_t* handle) {
   handle->events = 0;
   uv__handle_closing(handle);
 
-  /* Never waits: a poll in flight makes a zombie in the reactor, freed by its completion. */
+  /* Never waits for the kernel: a poll in flight makes a zombie in the reactor, freed by its
+   * completion. A report still queued for the handle comes first (see above). */
   uvafd_handle_close(uvafd__reactor(loop), uvafd__poll_token(handle));
-  uv__want_endgame(loop, (uv_handle_t*) handle);
+  if (!handle->submitted_events_1)
+    uv__want_endgame(loop, (uv_handle_t*) handle);
   return 0;
 }
 
@@ -155,12 +197,7 @@ void uv__poll_endgame(uv_loop_t* loop, uv_poll_t* handle) {
   assert(handle->flags & UV_HANDLE_CLOSING);
   assert(!(handle->flags & UV_HANDLE_CLOSED));
 
+  assert(handle->submitted_events_1 == 0);
+
   uv__handle_close(handle);
-}
-
-
-void uv__process_poll_req(uv_loop_t* loop, uv_poll_t* handle, uv_req_t* req) {
-  /* libuv's request dispatcher names this for UV_POLL_REQ; uvafd never queues one (the
-   * reactor owns every AFD request and its packet). Reaching it is a routing defect. */
-  uv_fatal_error(ERROR_INVALID_FUNCTION, "uv__process_poll_req (uvafd queues no poll request)");
 }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "loop_fixture.h"
 #include "uv.h"
@@ -146,4 +147,76 @@ TEST_CASE("shared port: uv_queue_work completes through the internal wq_async", 
   CHECK(ran == 1);
   CHECK(after == 1);
   CHECK(after_status == 0);
+}
+
+namespace {
+
+struct OrderTest {
+  uv_tcp_t server, client, accepted;
+  uv_connect_t connect;
+  uv_poll_t poll;
+  SOCKET foreign_a = INVALID_SOCKET, foreign_b = INVALID_SOCKET;
+  int connected = 0;
+  char buf[64];
+  std::vector<std::string> order;
+};
+
+OrderTest* o;
+
+}  // namespace
+
+TEST_CASE("shared port: callbacks run in dequeue order, libuv's requests and polls alike",
+          "[compat][port]") {
+  Loop l;
+  OrderTest t;
+  o = &t;
+  REQUIRE(uv_tcp_init(&l.loop, &t.server) == 0);
+  REQUIRE(uv_tcp_init(&l.loop, &t.client) == 0);
+  REQUIRE(uv_tcp_init(&l.loop, &t.accepted) == 0);
+  sockaddr_in addr;
+  REQUIRE(uv_ip4_addr("127.0.0.1", 0, &addr) == 0);
+  REQUIRE(uv_tcp_bind(&t.server, reinterpret_cast<const sockaddr*>(&addr), 0) == 0);
+  int len = sizeof addr;
+  REQUIRE(uv_tcp_getsockname(&t.server, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  REQUIRE(uv_listen(reinterpret_cast<uv_stream_t*>(&t.server), 1, [](uv_stream_t* s, int) {
+    REQUIRE(uv_accept(s, reinterpret_cast<uv_stream_t*>(&o->accepted)) == 0);
+    ++o->connected;
+  }) == 0);
+  REQUIRE(uv_tcp_connect(&t.connect, &t.client, reinterpret_cast<const sockaddr*>(&addr),
+                         [](uv_connect_t*, int status) {
+    REQUIRE(status == 0);
+    ++o->connected;
+  }) == 0);
+  while (t.connected < 2) uv_run(&l.loop, UV_RUN_ONCE);
+
+  // libuv's read request is queued now; the poll is armed by the next iteration.
+  REQUIRE(uv_read_start(reinterpret_cast<uv_stream_t*>(&t.accepted),
+                        [](uv_handle_t*, size_t, uv_buf_t* b) {
+                          *b = uv_buf_init(o->buf, sizeof o->buf);
+                        },
+                        [](uv_stream_t* s, ssize_t n, const uv_buf_t*) {
+                          if (n <= 0) return;
+                          o->order.push_back("tcp read");
+                          uv_read_stop(s);
+                        }) == 0);
+  tcp_pair(&t.foreign_a, &t.foreign_b);
+  REQUIRE(uv_poll_init_socket(&l.loop, &t.poll, t.foreign_b) == 0);
+  REQUIRE(uv_poll_start(&t.poll, UV_READABLE, [](uv_poll_t* h, int, int) {
+    o->order.push_back("poll");
+    uv_poll_stop(h);
+  }) == 0);
+  uv_run(&l.loop, UV_RUN_NOWAIT);  // arms the poll; nothing is ready yet
+  REQUIRE(t.order.empty());
+
+  // The read completes first, then the poll: both packets wait in the port for one dequeue.
+  uv_buf_t msg = uv_buf_init(const_cast<char*>("r"), 1);
+  REQUIRE(uv_try_write(reinterpret_cast<uv_stream_t*>(&t.client), &msg, 1) == 1);
+  Sleep(50);
+  REQUIRE(send(t.foreign_a, "p", 1, 0) == 1);
+  Sleep(50);
+  uv_run(&l.loop, UV_RUN_NOWAIT);
+  const std::vector<std::string> expected = {"tcp read", "poll"};
+  CHECK(t.order == expected);
+  closesocket(t.foreign_a);
+  closesocket(t.foreign_b);
 }
