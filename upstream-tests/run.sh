@@ -1,76 +1,200 @@
 #!/usr/bin/env bash
-# Runs every eligible libuv test alone under both runners (real libuv, uvafd) through Wine and
-# writes BUILD_DIR/upstream-tests/report.md: test | real libuv | uvafd | time.
+# Runs libuv's tests, each alone, under both runners (real libuv, uvafd) through Wine, and writes
+# BUILD_DIR/upstream-tests/report.md: test | real libuv | uvafd | time | what the log says.
 # Fails when a test passes on real libuv and does not pass on uvafd (a skip there counts too).
 #
-#   upstream-tests/run.sh BUILD_DIR [TEST...]     (default: every test in eligible.txt)
+#   upstream-tests/run.sh BUILD_DIR [TEST...]      (default: every test of libuv's list)
 #
-# Each runner invocation is bounded: libuv's runner gives the test's child its own time limit
-# (5 s for most tests); on top of that, `timeout` kills the whole invocation. The runner's
-# parent holds its children in a kill-on-close job object (runner_main.c), so a killed parent
-# takes its children with it; anything of ours still alive after that is killed by PID.
-# wineserver is shared with other tests of the build tree and is never killed here.
+# Environment: UPSTREAM_LANES=N (default 2): how many tests run at once. Each lane is a network
+# namespace of its own (libuv's tests bind fixed ports: 9123, 9124, ...) with a Wine prefix and
+# a wineserver of its own started inside it (Wine's sockets are created by wineserver, so they
+# live in the namespace wineserver runs in). Without network namespaces (not root, no `ip`,
+# `ip netns add` refused) it runs one lane in the machine's own namespace and says so;
+# UPSTREAM_NETNS=0 asks for that mode.
+#
+# Time limits and clean-up: libuv's runner gives each test's child the list's own time limit.
+# The runner runs under uv_upstream_launch.exe (launch.c), which holds it and everything it
+# starts in a kill-on-close job object and terminates what is left when the runner returns.
+# Each invocation is bounded by `timeout` (the test's limit + 30 s), and anything of ours still
+# running after it is killed by PID. Each lane stops its own wineserver (`wineserver -k` on its
+# own prefix) and the namespaces are deleted on the way out.
+#
+# Internal: run.sh --lane N RUN_DIR is one lane (started by this script inside its namespace).
 set -u
-build=${1:?usage: run.sh BUILD_DIR [TEST...]}
-shift
-build=$(cd "$build" && pwd)
-out=$build/upstream-tests
-# shellcheck source=/dev/null
-. "$out/config.sh"
-export UVAFD_WINEPREFIX=${UVAFD_WINEPREFIX:-$UPSTREAM_WINEPREFIX}
 
-if [ $# -gt 0 ]; then
-  tests=("$@")
-else
-  mapfile -t tests < "$out/eligible.txt"
-fi
-for exe in "$UPSTREAM_LIBUV_EXE" "$UPSTREAM_UVAFD_EXE"; do
-  [ -f "$exe" ] || { echo "run.sh: $exe not built" >&2; exit 2; }
-done
+wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
 
-# The list's own time limit of each test (ms), from the generated header.
-declare -A limit_ms
-while read -r name ms; do
-  limit_ms[$name]=$ms
-done < <(sed -n 's/^ *TEST_ENTRY_CUSTOM(\([A-Za-z0-9_]*\), *[0-9]*, *[0-9]*, *\([0-9]*\)).*/\1 \2/p' \
-           "$out/gen/test-list.h")
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by the two modes.
 
-logs=$out/logs
-mkdir -p "$logs"
-
-# Kill, by PID, processes still running one of our runner executables (a child that survived
-# its parent). Wine shows a process by its Windows path (Z:\...\uv_upstream_uvafd.exe), the
-# loader by the Unix one: both are full paths inside this build tree.
-reap_leftovers() {
-  local exe=$1 win pid args
-  win="Z:${exe//\//\\}"
-  while read -r pid args; do
-    case "$args" in
-      "$exe"*|"$win"*)
-        kill -9 "$pid" 2>/dev/null && echo "run.sh: killed leftover process $pid: $args" >&2 ;;
-    esac
-  done < <(ps -eo pid=,args=)
+load_config() {
+  out=$1/upstream-tests
+  # shellcheck source=/dev/null
+  . "$out/config.sh"
 }
 
-# run_one EXE TEST LOG -> prints "result seconds"
+# The list's own time limit of each test (ms), and the tests in list order, from the
+# preprocessed run-tests.c: { "name", "name", &run_test_name, is_helper, show_output, ms }.
+declare -A limit_ms
+list_order=()
+read_task_list() {
+  local name ms
+  while read -r name ms; do
+    limit_ms[$name]=$ms
+    list_order+=("$name")
+  done < <(sed -n 's/.*{ *"\([A-Za-z0-9_]*\)", *"[A-Za-z0-9_]*", *&run_test_[A-Za-z0-9_]*, *0, *[0-9]*, *\([0-9]*\) *}.*/\1 \2/p' \
+             "$UPSTREAM_TASKS")
+}
+
+# ---------------------------------------------------------------------------------------------
+# One lane: takes tests from the shared queue until it is empty.
+
+lane_main() {
+  local lane=$1 run_dir=$2
+  local lane_dir=$run_dir/lane$lane
+  load_config "$(cat "$run_dir/build_dir")"
+  lane_mode=$(cat "$run_dir/mode")
+  read_task_list
+  mkdir -p "$lane_dir"
+  logs=$out/logs
+  prefix=$out/lanes/$lane/wineprefix
+  mkdir -p "$(dirname "$prefix")"
+  export UVAFD_WINEPREFIX=$prefix WINEPREFIX=$prefix
+  export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  launch_win=$(winpath "$UPSTREAM_LAUNCH_EXE")
+
+  # A wineserver of this prefix left by an earlier run that was killed is ours: stop it. Then
+  # boot the prefix (wineboot, seconds, on a new prefix), and keep one server up for the lane.
+  "$wineserver" -k >/dev/null 2>&1
+  "$UPSTREAM_WINE_RUN" cmd /c exit >/dev/null 2>&1
+  start_wineserver
+
+  # Each side works in a directory of its own (libuv's fs tests write into the current
+  # directory), holding the fixtures libuv's tests open by relative path (test/fixtures/...).
+  local side
+  for side in libuv uvafd; do
+    rm -rf "${lane_dir:?}/work-$side"
+    mkdir -p "$lane_dir/work-$side/test"
+    cp -r "$UPSTREAM_LIBUV_SOURCE_DIR/test/fixtures" "$lane_dir/work-$side/test/"
+  done
+
+  local index name lres ltime ures utime first
+  while index=$(next_index "$run_dir"); do
+    name=$(sed -n "$((index + 1))p" "$run_dir/queue")
+    [ -n "$name" ] || continue
+    read -r lres ltime < <(run_one libuv "$name" "$logs/$name.libuv.log")
+    read -r ures utime < <(run_one uvafd "$name" "$logs/$name.uvafd.log")
+    rm -f "$logs/$name.uvafd.retry.log"
+    # One more try for uvafd where real libuv passed: two lanes share two cores, and libuv's
+    # timing asserts are tight. A pass on the second try counts as a pass and stays visible
+    # (the table and the summary); a second failure is a regression.
+    if [ "$lres" = pass ] && [ "$ures" != pass ]; then
+      first=$ures
+      read -r ures utime < <(run_one uvafd "$name" "$logs/$name.uvafd.retry.log")
+      [ "$ures" = pass ] && ures="pass(2nd-try;1st:$first)"
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$index" "$name" "$lres" "$ltime" "$ures" "$utime" \
+      "$lane" >> "$lane_dir/results"
+  done
+
+  "$wineserver" -k >/dev/null 2>&1
+  return 0
+}
+
+# Windows path of a Unix path (Wine maps / to Z:).
+winpath() {
+  local p=$1
+  printf 'Z:%s' "${p//\//\\}"
+}
+
+# Prints the next queue index, or fails when the queue is done.
+next_index() {
+  local run_dir=$1 i total
+  exec 8>>"$run_dir/queue.lock"
+  flock 8
+  i=$(cat "$run_dir/next")
+  total=$(wc -l < "$run_dir/queue")
+  if [ "$i" -ge "$total" ]; then
+    flock -u 8; exec 8>&-
+    return 1
+  fi
+  echo $((i + 1)) > "$run_dir/next"
+  flock -u 8; exec 8>&-
+  echo "$i"
+}
+
+# Kill, by PID, processes of this lane (their environment names this lane's WINEPREFIX) that
+# still run one of our executables: what survived the launcher and `timeout`. Wine shows a
+# process by its Windows path (Z:\...), its loader by the Unix one.
+reap_leftovers() {
+  local pid args exe win hit
+  for pid in $(pgrep -f 'uv_upstream_(launch|libuv|uvafd)'); do
+    [ -r "/proc/$pid/environ" ] || continue
+    { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qx "WINEPREFIX=$prefix" ||
+      continue
+    args=$( { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null) || continue
+    hit=0
+    for exe in "$UPSTREAM_LAUNCH_EXE" "$UPSTREAM_LIBUV_EXE" "$UPSTREAM_UVAFD_EXE"; do
+      win=$(winpath "$exe")
+      case "$args" in "$exe"*|"$win"*) hit=1 ;; esac
+    done
+    if [ $hit = 1 ]; then
+      kill -9 "$pid" 2>/dev/null && echo "run.sh: killed leftover process $pid: $args" >&2
+    fi
+  done
+}
+
+# In a lane of its own namespace, every socket belongs to this lane's Wine. Once a test's
+# processes are gone none may be left open: a socket that outlives its process (held by
+# wineserver) would make later tests of the lane fail to bind their fixed ports. Such sockets are
+# named in the test's log and in the lane's list of leaks, and the lane's wineserver is
+# restarted so that the next test starts clean.
+check_lane_sockets() {
+  local name=$1 side=$2 log=$3 left tries
+  [ "$lane_mode" = netns ] || return 0
+  for tries in 1 2 3; do
+    left=$(ss -Htuanp 2>/dev/null | grep 'users:(')
+    [ -n "$left" ] || return 0
+    sleep 0.5
+  done
+  {
+    echo "# run.sh: sockets still open in the lane after the test (lane's wineserver restarted):"
+    sed 's/^/#   /' <<<"$left"
+  } >> "$log"
+  printf '%s\t%s\t%s\n' "$name" "$side" "$(tr '\n' ' ' <<<"$left")" >> "$lane_dir/leaks"
+  start_wineserver
+}
+
+# Stops this lane's wineserver (if any) and starts a fresh one, persistent between tests.
+start_wineserver() {
+  "$wineserver" -k >/dev/null 2>&1
+  "$wineserver" -w
+  "$wineserver" -p10 >/dev/null 2>&1
+  "$UPSTREAM_WINE_RUN" cmd /c exit >/dev/null 2>&1
+}
+
+# run_one SIDE TEST LOG -> prints "result seconds"
 run_one() {
-  local exe=$1 name=$2 log=$3 ms limit start end rc result
+  local side=$1 name=$2 log=$3 exe ms limit start end rc result
+  if [ "$side" = libuv ]; then exe=$UPSTREAM_LIBUV_EXE; else exe=$UPSTREAM_UVAFD_EXE; fi
   ms=${limit_ms[$name]:-5000}
-  # The test's own limit, plus Wine start-up of parent and child, plus margin.
-  limit=$(( ms / 1000 + 60 ))
+  # The test's own limit, plus Wine start-up of launcher, runner and child, plus margin.
+  limit=$(( ms / 1000 + 30 ))
   start=$(date +%s%N)
-  ( cd "$UPSTREAM_LIBUV_SOURCE_DIR" &&
-    exec timeout -k 10 "$limit" "$UPSTREAM_WINE_RUN" "$exe" "$name" ) > "$log" 2>&1
+  ( cd "$lane_dir/work-$side" &&
+    exec timeout -k 10 "$limit" "$UPSTREAM_WINE_RUN" "$launch_win" "$(winpath "$exe")" "$name" \
+  ) > "$log" 2>&1
   rc=$?
   end=$(date +%s%N)
-  reap_leftovers "$exe"
+  reap_leftovers
+  check_lane_sockets "$name" "$side" "$log"
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
     result=timeout
   elif grep -q "^# timeout" "$log"; then
     result=timeout
   elif [ $rc -eq 0 ] && grep -q "^ok 1 - $name # SKIP" "$log"; then
     result=skip
-  elif [ $rc -eq 0 ] && grep -q "^ok 1 - $name" "$log"; then
+  elif [ $rc -eq 0 ] && grep -q "^ok 1 - $name\$" "$log"; then
     result=pass
   elif [ $rc -eq 7 ]; then
     result=skip
@@ -81,66 +205,256 @@ run_one() {
     $(( (end - start) / 100000000 % 10 ))
 }
 
-# A run of some tests only writes report-partial.md and leaves the full report alone.
-report=$out/report.md
-[ $# -gt 0 ] && report=$out/report-partial.md
-rows=()
-n_total=0; lp=0; lf=0; ls=0; up=0; uf=0; us=0
-regressions=()
-flaky=()
-for name in "${tests[@]}"; do
-  [ -n "$name" ] || continue
-  n_total=$((n_total + 1))
-  read -r lres ltime < <(run_one "$UPSTREAM_LIBUV_EXE" "$name" "$logs/$name.libuv.log")
-  read -r ures utime < <(run_one "$UPSTREAM_UVAFD_EXE" "$name" "$logs/$name.uvafd.log")
-  # One more try for uvafd where real libuv passed: the machine is shared with other Wine
-  # tests, and libuv's timing asserts are tight. A pass on the second try counts as a pass and
-  # stays visible in the table and the summary (flaky); a second failure is a regression.
-  if [ "$lres" = pass ] && [ "$ures" != pass ]; then
-    first=$ures
-    read -r ures utime < <(run_one "$UPSTREAM_UVAFD_EXE" "$name" "$logs/$name.uvafd.retry.log")
-    if [ "$ures" = pass ]; then
-      ures="pass (2nd try; 1st: $first)"
-      flaky+=("$name")
+# ---------------------------------------------------------------------------------------------
+# What a log says about a failure, in one line: the first failed assertion (file and line), a
+# fatal error, the runner's own message (timeout, exit code), or the last line of output.
+log_excerpt() {
+  local log=$1 line
+  [ -f "$log" ] || return 0
+  line=$(grep -m1 -o 'Assertion failed in .*' "$log" |
+         sed -E 's#in [^ ]*[/\\]([^/\\ ]+) on line ([0-9]+):#\1:\2:#')
+  [ -n "$line" ] || line=$(grep -m1 -iE 'fatal|error|not supported|unimplemented' "$log" |
+                           grep -v '^not ok' | sed 's/^# *//')
+  [ -n "$line" ] || line=$(grep -m1 -E '^# (timeout|exit code)' "$log" | sed 's/^# *//')
+  [ -n "$line" ] || line=$(grep -v '^not ok\|^ok\|^# *$' "$log" | tail -n 1 | sed 's/^# *//')
+  line=${line//|/\\|}
+  printf '%s' "${line:0:160}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The whole run.
+
+main() {
+  local build=${1:?usage: run.sh BUILD_DIR [TEST...]}
+  shift
+  build=$(cd "$build" && pwd)
+  load_config "$build"
+  read_task_list
+  for exe in "$UPSTREAM_LIBUV_EXE" "$UPSTREAM_UVAFD_EXE" "$UPSTREAM_LAUNCH_EXE"; do
+    [ -f "$exe" ] || { echo "run.sh: $exe not built" >&2; exit 2; }
+  done
+  [ ${#list_order[@]} -gt 0 ] || { echo "run.sh: no tests in $UPSTREAM_TASKS" >&2; exit 2; }
+
+  local tests=()
+  if [ $# -gt 0 ]; then
+    local t
+    for t in "$@"; do
+      [ -n "${limit_ms[$t]:-}" ] || { echo "run.sh: $t is not in libuv's list" >&2; exit 2; }
+      tests+=("$t")
+    done
+  else
+    tests=("${list_order[@]}")
+  fi
+
+  logs=$out/logs
+  mkdir -p "$logs"
+  run_dir=$out/run
+  rm -rf "$run_dir"
+  mkdir -p "$run_dir"
+  echo "$build" > "$run_dir/build_dir"
+  printf '%s\n' "${tests[@]}" > "$run_dir/queue"
+  echo 0 > "$run_dir/next"
+
+  local lanes=${UPSTREAM_LANES:-2}
+  [ "$lanes" -ge 1 ] 2>/dev/null || lanes=1
+  [ "$lanes" -gt ${#tests[@]} ] && lanes=${#tests[@]}
+
+  # Namespaces named after this build tree, so a run killed before its clean-up (CTest's
+  # timeout sends SIGKILL) is cleaned up by the next run of the same tree.
+  local tag
+  tag=$(printf '%s' "$out" | cksum | cut -d' ' -f1)
+  namespaces=()
+  local mode=netns n ns
+  for ((n = 0; n < lanes; n++)); do
+    ns=uvafd-up-$tag-$n
+    delete_namespace "$ns"
+    if [ "${UPSTREAM_NETNS:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null &&
+       ip netns add "$ns" 2>/dev/null && ip -n "$ns" link set lo up 2>/dev/null; then
+      namespaces+=("$ns")
+      add_lane_interface "$ns" || lane_net="loopback only"
+    else
+      ip netns del "$ns" 2>/dev/null
+      mode=serial
+      break
+    fi
+  done
+  if [ $mode = serial ]; then
+    for ns in "${namespaces[@]}"; do delete_namespace "$ns"; done
+    namespaces=()
+    lanes=1
+    if [ "${UPSTREAM_NETNS:-1}" = 0 ]; then
+      echo "run.sh: UPSTREAM_NETNS=0: one lane, in this machine's own network namespace"
+    else
+      echo "run.sh: network namespaces are not available here (needs root and iproute2's ip):" \
+           "running the tests one at a time in this machine's own network namespace"
     fi
   fi
-  case $lres in pass) lp=$((lp + 1));; skip) ls=$((ls + 1));; *) lf=$((lf + 1));; esac
-  case $ures in pass*) up=$((up + 1));; skip) us=$((us + 1));; *) uf=$((uf + 1));; esac
-  mark=""
-  if [ "$lres" = pass ] && [ "${ures%% *}" != pass ]; then
-    regressions+=("$name")
-    mark=" **REGRESSION**"
+  echo "$mode" > "$run_dir/mode"
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+
+  [ $mode = netns ] && echo "run.sh: each lane's network: $lane_net"
+  echo "run.sh: ${#tests[@]} tests, $lanes lane(s) ($mode); logs in $logs"
+  local t0 t1 pids=() lane
+  t0=$(date +%s)
+  for ((lane = 0; lane < lanes; lane++)); do
+    if [ $mode = netns ]; then
+      ip netns exec "${namespaces[$lane]}" bash "$0" --lane "$lane" "$run_dir" &
+    else
+      bash "$0" --lane "$lane" "$run_dir" &
+    fi
+    pids+=($!)
+  done
+  lane_pids=("${pids[@]}")
+  # Progress: each finished test as its lane reports it.
+  declare -A printed
+  local alive f count name lres ltime ures utime
+  while :; do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    for f in "$run_dir"/lane*/results; do
+      [ -f "$f" ] || continue
+      count=${printed[$f]:-0}
+      while IFS=$'\t' read -r _ name lres ltime ures utime _; do
+        printf '%-45s libuv %-8s %5s s   uvafd %-8s %5s s\n' "$name" "$lres" "$ltime" \
+          "$ures" "$utime"
+        count=$((count + 1))
+      done < <(tail -n +"$((count + 1))" "$f")
+      printed[$f]=$count
+    done
+    [ $alive = 1 ] || break
+    sleep 2
+  done
+  for pid in "${pids[@]}"; do wait "$pid"; done
+  lane_pids=()
+  t1=$(date +%s)
+
+  write_report "$build" "$mode" "$lanes" $((t1 - t0)) "$@"
+}
+
+# Beside loopback, a lane gets an Ethernet-like interface (one end of a veth pair whose other
+# end stays in the lane too) with an address and a multicast route, as a machine on a network
+# has: libuv's multicast tests send to 239.255.0.1 and fail with no route to it. No default
+# route: a name lookup fails at once (network unreachable) instead of waiting for a DNS server
+# that a lane cannot reach. Addresses are from the documentation ranges (RFC 5737, RFC 3849).
+lane_net="loopback and a veth interface (192.0.2.2/24, 2001:db8::2/64, multicast route)"
+add_lane_interface() {
+  local ns=$1
+  ip -n "$ns" link add uv0 type veth peer name uv1 2>/dev/null &&
+    ip -n "$ns" addr add 192.0.2.2/24 dev uv0 &&
+    ip -n "$ns" -6 addr add 2001:db8::2/64 dev uv0 nodad &&
+    ip -n "$ns" link set uv1 up &&
+    ip -n "$ns" link set uv0 up &&
+    ip -n "$ns" route add 224.0.0.0/4 dev uv0
+}
+
+delete_namespace() {
+  local ns=$1 pid
+  ip netns list 2>/dev/null | grep -q "^$ns\b" || return 0
+  # Everything in the namespace was started by a run of this script on this build tree.
+  for pid in $(ip netns pids "$ns" 2>/dev/null); do
+    kill -9 "$pid" 2>/dev/null && echo "run.sh: killed process $pid left in $ns" >&2
+  done
+  ip netns del "$ns" 2>/dev/null
+}
+
+lane_pids=()
+cleanup() {
+  local pid ns prefix
+  for pid in "${lane_pids[@]}"; do kill "$pid" 2>/dev/null; done
+  # Each lane's wineserver (and with it every process of that prefix), then the namespaces.
+  for prefix in "$out"/lanes/*/wineprefix; do
+    [ -d "$prefix" ] && WINEPREFIX=$prefix "$wineserver" -k >/dev/null 2>&1
+  done
+  for ns in "${namespaces[@]}"; do delete_namespace "$ns"; done
+}
+
+write_report() {
+  local build=$1 mode=$2 lanes=$3 seconds=$4
+  shift 4
+  local report=$out/report.md
+  [ $# -gt 0 ] && report=$out/report-partial.md
+  local rows=() regressions=() flaky=() missing=()
+  local n_total=0 lp=0 lf=0 ls=0 up=0 uf=0 us=0 both_fail=0
+  local index name lres ltime ures utime lane note mark
+  declare -A seen
+  while IFS=$'\t' read -r index name lres ltime ures utime lane; do
+    seen[$name]=1
+    n_total=$((n_total + 1))
+    case $lres in pass) lp=$((lp + 1));; skip) ls=$((ls + 1));; *) lf=$((lf + 1));; esac
+    case $ures in pass*) up=$((up + 1));; skip) us=$((us + 1));; *) uf=$((uf + 1));; esac
+    mark="" note=""
+    if [ "$lres" = pass ] && [ "${ures%%(*}" != pass ]; then
+      regressions+=("$name")
+      mark=" **REGRESSION**"
+      note=$(log_excerpt "$logs/$name.uvafd.retry.log")
+    elif [ "$ures" != "${ures#pass(}" ]; then
+      flaky+=("$name")
+    fi
+    if [ "$lres" != pass ] && [ "$lres" != skip ]; then
+      note=$(log_excerpt "$logs/$name.libuv.log")
+      [ "${ures%%(*}" != pass ] && [ "$ures" != skip ] && both_fail=$((both_fail + 1))
+    elif [ -z "$note" ] && [ "${ures%%(*}" != pass ] && [ "$ures" != skip ]; then
+      note=$(log_excerpt "$logs/$name.uvafd.log")
+    fi
+    if [ "$ures" != "${ures#pass(2nd-try;1st:}" ]; then
+      ures="pass (2nd try; 1st: ${ures#pass(2nd-try;1st:}"
+    fi
+    rows+=("| $name | $lres | $ures$mark | ${ltime} / ${utime} | $note |")
+  done < <(cat "$out/run"/lane*/results 2>/dev/null | sort -n)
+  local t
+  while read -r t; do
+    [ -n "${seen[$t]:-}" ] || missing+=("$t")
+  done < "$out/run/queue"
+
+  {
+    echo "# libuv 1.44.2's tests: real libuv and uvafd under Wine"
+    echo
+    echo "Generated by upstream-tests/run.sh on $(date -u '+%Y-%m-%d %H:%M UTC'); logs in $logs."
+    echo "$n_total tests, $lanes lane(s) ($mode), $seconds s wall clock."
+    [ "$mode" = netns ] && echo "Each lane's network namespace: $lane_net."
+    echo "Time: seconds of one launcher invocation (Wine start-up of launcher, runner and child"
+    echo "included), real libuv / uvafd. Log: what the failing side's log says (libuv's when it"
+    echo "fails there, else uvafd's)."
+    echo
+    echo "| test | real libuv | uvafd | time (s) | log |"
+    echo "|---|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+    echo
+    echo "Tests run: $n_total. Real libuv: $lp passed, $lf failed, $ls skipped."
+    echo "uvafd: $up passed, $uf failed, $us skipped. Failed on both: $both_fail."
+    echo "Passed on real libuv, not on uvafd: ${#regressions[@]} ${regressions[*]:-}"
+    echo "Passed on uvafd only at the second try: ${#flaky[@]} ${flaky[*]:-}"
+    [ ${#missing[@]} -gt 0 ] && echo "Not run (the run was cut short): ${#missing[@]} ${missing[*]}"
+    if cat "$out/run"/lane*/leaks >/dev/null 2>&1; then
+      echo
+      echo "Sockets still open in a lane after a test's processes were gone (the lane's"
+      echo "wineserver was restarted after each; the sockets are in the test's log):"
+      echo
+      cut -f1,2 "$out/run"/lane*/leaks | sort | sed 's/\t/ on /; s/^/- /'
+    fi
+  } > "$report"
+
+  echo
+  echo "report: $report"
+  echo "$n_total tests in $seconds s, $lanes lane(s) ($mode)"
+  echo "real libuv: $lp passed, $lf failed, $ls skipped"
+  echo "uvafd: $up passed, $uf failed, $us skipped"
+  [ ${#flaky[@]} -gt 0 ] && echo "upstream_tests: passed on uvafd only at the second try: ${flaky[*]}"
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "upstream_tests: ${#missing[@]} tests were not run: ${missing[*]}"
+    exit 1
   fi
-  row="| $name | $lres | $ures$mark | ${ltime} s / ${utime} s |"
-  rows+=("$row")
-  echo "$row"
-done
+  if [ ${#regressions[@]} -gt 0 ]; then
+    echo "upstream_tests: passes on real libuv, fails on uvafd: ${regressions[*]}"
+    exit 1
+  fi
+  echo "upstream_tests: no test that passes on real libuv fails on uvafd"
+  exit 0
+}
 
-{
-  echo "# libuv 1.44.2's tests: real libuv and uvafd under Wine"
-  echo
-  echo "Generated by upstream-tests/run.sh on $(date -u '+%Y-%m-%d %H:%M UTC'); logs in $logs."
-  echo "Time: wall clock of one runner invocation (Wine start-up of parent and child included),"
-  echo "real libuv / uvafd."
-  echo
-  echo "| test | real libuv | uvafd | time |"
-  echo "|---|---|---|---|"
-  printf '%s\n' "${rows[@]}"
-  echo
-  echo "Tests run: $n_total. Real libuv: $lp passed, $lf failed, $ls skipped."
-  echo "uvafd: $up passed, $uf failed, $us skipped."
-  echo "Passed on real libuv, not on uvafd: ${#regressions[@]} ${regressions[*]:-}"
-  echo "Passed on uvafd only at the second try: ${#flaky[@]} ${flaky[*]:-}"
-} > "$report"
-
-echo
-echo "report: $report"
-echo "real libuv: $lp passed, $lf failed, $ls skipped"
-echo "uvafd: $up passed, $uf failed, $us skipped"
-[ ${#flaky[@]} -gt 0 ] && echo "upstream_tests: passed on uvafd only at the second try: ${flaky[*]}"
-if [ ${#regressions[@]} -gt 0 ]; then
-  echo "upstream_tests: passes on real libuv, fails on uvafd: ${regressions[*]}"
-  exit 1
+if [ "${1:-}" = --lane ]; then
+  lane_main "$2" "$3"
+else
+  main "$@"
 fi
-echo "upstream_tests: no test that passes on real libuv fails on uvafd"
-exit 0
