@@ -61,6 +61,22 @@ struct Completion {
 constexpr uintptr_t kKeyAfd = 0xAFD1;
 constexpr uintptr_t kKeyWake = 0x3A6F;
 
+// Winsock ioctls that answer a SOCKET (mswsock.h): _WSAIOR(IOC_WS2, n).
+constexpr uint32_t kSioBspHandle = 0x4800001B;
+constexpr uint32_t kSioBspHandleSelect = 0x4800001C;
+constexpr uint32_t kSioBspHandlePoll = 0x4800001D;
+constexpr uint32_t kSioBaseHandle = 0x48000022;
+
+// A wait in milliseconds as NT's relative timeout (negative, in 100 ns units). False means
+// "wait forever": a negative wait, and any wait too long for the conversion (INT64_MAX as
+// "forever" included), which would otherwise overflow into a time in the past and spin.
+constexpr int64_t kMaxFiniteWaitMs = INT64_MAX / 10000;
+constexpr bool nt_relative_timeout(int64_t timeout_ms, int64_t* relative_100ns) {
+  if (timeout_ms < 0 || timeout_ms > kMaxFiniteWaitMs) return false;
+  *relative_100ns = -timeout_ms * 10000;
+  return true;
+}
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -79,16 +95,35 @@ class Kernel {
   // NtSetIoCompletion. Thread-safe.
   virtual NtStatus post_packet(KHandle port, uintptr_t key, void* context, NtStatus status,
                                uintptr_t information) = 0;
-  // NtRemoveIoCompletionEx. timeout_ms < 0 waits forever. Returns kStatusTimeout with
+  // NtRemoveIoCompletionEx. Waits forever when nt_relative_timeout() says so. Returns kStatusTimeout with
   // *count == 0 when nothing came.
   virtual NtStatus dequeue_batch(KHandle port, Completion* out, uint32_t capacity,
                                  uint32_t* count, int64_t timeout_ms) = 0;
   virtual NtStatus close_handle(KHandle handle) = 0;
 
-  // SIO_BASE_HANDLE (falling back to SIO_BSP_HANDLE_POLL). Returns 0 or a UVAFD_E* error.
-  virtual int base_socket(KHandle socket, KHandle* base) = 0;
+  // Sockets. The walk through layered providers to the base socket is portable code
+  // (find_base_socket, base_socket.h); the kernel only answers one question at a time.
+  // Whether the value names a socket at all: 0, or a UVAFD_E* error (UVAFD_ENOTSOCK).
+  virtual int probe_socket(KHandle socket) = 0;
+  // WSAIoctl(socket, code) for a code that answers a SOCKET (kSioBaseHandle, kSioBsp*): 0 and
+  // *out, or a UVAFD_E* error (UVAFD_ENOTSOCK for WSAENOTSOCK).
+  virtual int socket_ioctl(KHandle socket, uint32_t code, KHandle* out) = 0;
+
+  // Object identity, for one socket reachable under two handle values (DuplicateHandle,
+  // WSADuplicateSocket). 1: both name one object; 0: they do not; < 0: cannot tell (the system
+  // has no CompareObjectHandles, before Windows 10, or a handle is invalid).
+  virtual bool can_compare_objects() = 0;
+  virtual int same_object(KHandle a, KHandle b) = 0;
+  // How many handles name h's object, in every process; 0 when unknown. 1 means no other handle
+  // to it exists anywhere, so it cannot be the same object as any other handle we hold.
+  virtual uint32_t handle_count(KHandle h) = 0;
+
   // Maps a request's final status to a UVAFD_E* error.
   virtual int error_from_status(NtStatus status) = 0;
+
+  // How many low bits of a posted packet's Information come back: a ULONG_PTR, 64 on x64 and
+  // 32 on x86. The reactor compares a wake's generation that far.
+  virtual unsigned information_bits() { return unsigned(sizeof(uintptr_t) * 8); }
 };
 
 }  // namespace uvafd

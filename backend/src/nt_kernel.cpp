@@ -13,12 +13,6 @@
 #include "nt_kernel.h"
 #include "uvafd/reactor.h"
 
-#ifndef SIO_BASE_HANDLE
-#define SIO_BASE_HANDLE 0x48000022
-#endif
-#ifndef SIO_BSP_HANDLE_POLL
-#define SIO_BSP_HANDLE_POLL 0x4800001D
-#endif
 #ifndef FILE_OPEN
 #define FILE_OPEN 0x00000001
 #endif
@@ -28,12 +22,25 @@ namespace {
 
 constexpr ULONG kIoctlAfdPoll = 0x00012024;
 
-// Our portable structures go to ntdll as they are.
+// Our portable structures go to ntdll as they are, on x64 and on x86 alike: every pointer-sized
+// field (HANDLE, ULONG_PTR, PVOID) is 8 or 4 bytes, LARGE_INTEGER is 8-aligned on both.
+constexpr size_t kPtr = sizeof(void*);
+static_assert(kPtr == sizeof(ULONG_PTR) && kPtr == sizeof(HANDLE) && kPtr == sizeof(SOCKET),
+              "pointer-sized NT types");
 static_assert(sizeof(IoStatusBlock) == sizeof(IO_STATUS_BLOCK), "IO_STATUS_BLOCK layout");
-static_assert(offsetof(Completion, context) == sizeof(void*), "FILE_IO_COMPLETION_INFORMATION");
-static_assert(offsetof(Completion, status) == 2 * sizeof(void*), "FILE_IO_COMPLETION_INFORMATION");
-static_assert(offsetof(Completion, information) == 3 * sizeof(void*), "FILE_IO_COMPLETION_INFORMATION");
-static_assert(sizeof(Completion) == 4 * sizeof(void*), "FILE_IO_COMPLETION_INFORMATION");
+static_assert(offsetof(IoStatusBlock, information) == offsetof(IO_STATUS_BLOCK, Information),
+              "IO_STATUS_BLOCK layout");
+static_assert(offsetof(Completion, context) == kPtr, "FILE_IO_COMPLETION_INFORMATION");
+static_assert(offsetof(Completion, status) == 2 * kPtr, "FILE_IO_COMPLETION_INFORMATION");
+static_assert(offsetof(Completion, information) == 3 * kPtr, "FILE_IO_COMPLETION_INFORMATION");
+static_assert(sizeof(Completion) == 4 * kPtr, "FILE_IO_COMPLETION_INFORMATION");
+// AFD_POLL_INFO: LARGE_INTEGER Timeout; ULONG NumberOfHandles; ULONG Exclusive; then
+// AFD_POLL_HANDLE_INFO { HANDLE Handle; ULONG Events; NTSTATUS Status; }. x64: 16 + 16 = 32;
+// x86: 16 + 12 = 28, padded to 32 by the LARGE_INTEGER's alignment.
+static_assert(offsetof(AfdPollInfo, number_of_handles) == 8, "AFD_POLL_INFO layout");
+static_assert(offsetof(AfdPollInfo, handles) == 16, "AFD_POLL_INFO layout");
+static_assert(sizeof(AfdPollHandleInfo) == kPtr + 8, "AFD_POLL_HANDLE_INFO layout");
+static_assert(offsetof(AfdPollHandleInfo, events) == kPtr, "AFD_POLL_HANDLE_INFO layout");
 static_assert(sizeof(AfdPollInfo) == 32, "AFD_POLL_INFO with one handle");
 
 // A Win32 failure carried in an NTSTATUS: severity error plus the customer bit (never used by
@@ -50,6 +57,18 @@ using NtRemoveIoCompletionExFn = NTSTATUS(NTAPI*)(HANDLE, PVOID, ULONG, PULONG, 
                                                   BOOLEAN);
 using NtSetIoCompletionFn = NTSTATUS(NTAPI*)(HANDLE, ULONG_PTR, ULONG_PTR, NTSTATUS, ULONG_PTR);
 using RtlNtStatusToDosErrorFn = ULONG(NTAPI*)(NTSTATUS);
+using NtQueryObjectFn = NTSTATUS(NTAPI*)(HANDLE, ULONG, PVOID, ULONG, PULONG);
+using CompareObjectHandlesFn = BOOL(WINAPI*)(HANDLE, HANDLE);
+
+// PUBLIC_OBJECT_BASIC_INFORMATION (winternl.h declares it only for some targets).
+struct ObjectBasicInformation {
+  ULONG attributes;
+  ACCESS_MASK granted_access;
+  ULONG handle_count;
+  ULONG pointer_count;
+  ULONG reserved[10];
+};
+constexpr ULONG kObjectBasicInformation = 0;
 
 struct NtApi {
   NtCreateFileFn create_file = nullptr;
@@ -59,6 +78,9 @@ struct NtApi {
   NtSetIoCompletionFn set_io_completion = nullptr;
   RtlNtStatusToDosErrorFn status_to_dos_error = nullptr;
   bool complete = false;
+  // Optional: without them a duplicated socket handle cannot be recognised.
+  NtQueryObjectFn query_object = nullptr;
+  CompareObjectHandlesFn compare_object_handles = nullptr;  // kernelbase, Windows 10 and later
 };
 
 const NtApi& nt_api() {
@@ -78,6 +100,10 @@ const NtApi& nt_api() {
                    get(api.remove_io_completion_ex, "NtRemoveIoCompletionEx") &
                    get(api.set_io_completion, "NtSetIoCompletion") &
                    get(api.status_to_dos_error, "RtlNtStatusToDosError");
+    get(api.query_object, "NtQueryObject");
+    if (HMODULE kernelbase = GetModuleHandleW(L"kernelbase.dll"))
+      api.compare_object_handles = reinterpret_cast<CompareObjectHandlesFn>(
+          reinterpret_cast<void*>(GetProcAddress(kernelbase, "CompareObjectHandles")));
   });
   return api;
 }
@@ -150,11 +176,13 @@ class NtKernel final : public Kernel {
   NtStatus dequeue_batch(KHandle port, Completion* out, uint32_t capacity, uint32_t* count,
                          int64_t timeout_ms) override {
     LARGE_INTEGER timeout;
-    timeout.QuadPart = -timeout_ms * 10000;  // relative, in 100 ns units
+    int64_t relative = 0;
+    const bool finite = nt_relative_timeout(timeout_ms, &relative);
+    timeout.QuadPart = relative;
     ULONG removed = 0;
     const NTSTATUS st = nt_api().remove_io_completion_ex(
-        reinterpret_cast<HANDLE>(port), out, capacity, &removed,
-        timeout_ms < 0 ? nullptr : &timeout, FALSE);
+        reinterpret_cast<HANDLE>(port), out, capacity, &removed, finite ? &timeout : nullptr,
+        FALSE);
     // Wine leaves `removed` alone on STATUS_TIMEOUT; it starts at 0 here.
     *count = st == 0 ? removed : 0;
     return st;
@@ -165,37 +193,43 @@ class NtKernel final : public Kernel {
                                                          : status_from_win32(GetLastError());
   }
 
-  int base_socket(KHandle socket, KHandle* base) override {
+  int probe_socket(KHandle socket) override {
     // Wine answers SIO_BASE_HANDLE for any value, socket or not (measured: a file handle and a
-    // closed socket both "succeed"), so ask winsock whether it is a socket first.
+    // closed socket both "succeed"); SO_TYPE tells.
     int type = 0;
     int type_len = sizeof(type);
     if (getsockopt(static_cast<SOCKET>(socket), SOL_SOCKET, SO_TYPE,
-                   reinterpret_cast<char*>(&type), &type_len) == SOCKET_ERROR) {
-      const int err = error_from_win32(static_cast<uint32_t>(WSAGetLastError()));
-      return err == UVAFD_EIO ? UVAFD_ENOTSOCK : err;
-    }
-    SOCKET out = INVALID_SOCKET;
-    DWORD bytes = 0;
-    if (WSAIoctl(static_cast<SOCKET>(socket), SIO_BASE_HANDLE, nullptr, 0, &out, sizeof(out),
-                 &bytes, nullptr, nullptr) != SOCKET_ERROR) {
-      *base = static_cast<KHandle>(out);
+                   reinterpret_cast<char*>(&type), &type_len) != SOCKET_ERROR)
       return 0;
-    }
-    int e = WSAGetLastError();
-    if (e != WSAENOTSOCK) {
-      // A layered service provider may intercept SIO_BASE_HANDLE; SIO_BSP_HANDLE_POLL asks it
-      // for the handle to poll instead.
-      if (WSAIoctl(static_cast<SOCKET>(socket), SIO_BSP_HANDLE_POLL, nullptr, 0, &out,
-                   sizeof(out), &bytes, nullptr, nullptr) != SOCKET_ERROR &&
-          out != INVALID_SOCKET) {
-        *base = static_cast<KHandle>(out);
-        return 0;
-      }
-      e = WSAGetLastError();
-    }
-    const int err = error_from_win32(static_cast<uint32_t>(e));
+    const int err = error_from_win32(static_cast<uint32_t>(WSAGetLastError()));
     return err == UVAFD_EIO ? UVAFD_ENOTSOCK : err;
+  }
+
+  int socket_ioctl(KHandle socket, uint32_t code, KHandle* out) override {
+    SOCKET answer = INVALID_SOCKET;
+    DWORD bytes = 0;
+    if (WSAIoctl(static_cast<SOCKET>(socket), code, nullptr, 0, &answer, sizeof(answer), &bytes,
+                 nullptr, nullptr) == SOCKET_ERROR)
+      return error_from_win32(static_cast<uint32_t>(WSAGetLastError()));
+    *out = static_cast<KHandle>(answer);
+    return 0;
+  }
+
+  bool can_compare_objects() override { return nt_api().compare_object_handles != nullptr; }
+
+  int same_object(KHandle a, KHandle b) override {
+    if (!nt_api().compare_object_handles) return -1;
+    return nt_api().compare_object_handles(reinterpret_cast<HANDLE>(a),
+                                           reinterpret_cast<HANDLE>(b)) ? 1 : 0;
+  }
+
+  uint32_t handle_count(KHandle h) override {
+    if (!nt_api().query_object) return 0;
+    ObjectBasicInformation info{};
+    ULONG length = 0;
+    const NTSTATUS st = nt_api().query_object(reinterpret_cast<HANDLE>(h), kObjectBasicInformation,
+                                              &info, sizeof(info), &length);
+    return st == 0 ? info.handle_count : 0;
   }
 
   int error_from_status(NtStatus status) override {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "afd_events.h"
+#include "base_socket.h"
 
 namespace uvafd {
 
@@ -40,6 +41,8 @@ Reactor::Reactor(Kernel& kernel, KHandle port, const uvafd_options& options)
       helpers_(kernel, port, options.helper_group_size),
       batch_(options.dequeue_batch) {
   s_.nt_other = 1;  // create_port
+  const unsigned bits = kernel.information_bits();
+  wake_generation_mask_ = bits >= 64 ? ~uint64_t(0) : (uint64_t(1) << bits) - 1;
 }
 
 Reactor::~Reactor() { close(); }
@@ -101,8 +104,8 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   if (!out) return UVAFD_EINVAL;
   if (socket == 0 || socket == ~KHandle(0)) return UVAFD_EBADF;  // 0 or INVALID_SOCKET
   KHandle base = 0;
-  ++s_.nt_other;
-  if (int err = kernel_.base_socket(socket, &base)) return err;
+  if (int err = find_base_socket(kernel_, socket, &base, &s_.nt_other)) return err;
+  if (another_handle_polled(base)) return UVAFD_EEXIST;
   PinnedState* s = slab_.acquire();
   if (!s) return UVAFD_ENOMEM;
   NtStatus st;
@@ -127,6 +130,29 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   return 0;
 }
 
+bool Reactor::another_handle_polled(KHandle base) {
+  // One socket under two handle values (DuplicateHandle, WSADuplicateSocket) would get two
+  // polls in flight, which Windows answers by losing events (wepoll#35). The same value is the
+  // BaseSocketIndex's business; another value naming the same object only the kernel can tell.
+  // Comparing costs a kernel call per registration, so first ask whether the object has any
+  // other handle at all: a socket nobody duplicated has exactly one, and then nothing is
+  // compared. Without CompareObjectHandles (before Windows 10) nothing can be told
+  // (docs/architecture.md).
+  if (!kernel_.can_compare_objects()) return false;
+  ++s_.nt_other;
+  if (kernel_.handle_count(base) == 1) return false;
+  bool found = false;
+  slab_.for_each([&](PinnedState& o) {
+    // Only registrations that can still poll: not closed, not told their socket is gone.
+    if (found || o.kind != StateKind::Poll || !lifecycle_is_live(o.lifecycle) || o.socket_gone ||
+        o.base_socket == base)
+      return;
+    ++s_.nt_other;
+    found = kernel_.same_object(o.base_socket, base) == 1;
+  });
+  return found;
+}
+
 int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
   int err;
   PinnedState* s = live_state(h, &err);
@@ -147,7 +173,7 @@ int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
   }
   // Every call retries a failed poll, the same interest included: a transient failure must
   // not stop the registration for good (libuv resubmits when uv_poll_start is called again).
-  s->poll_failed = false;
+  if (!faults_.keep_failed_on_same_interest || events != s->interest) s->poll_failed = false;
   s->interest = uint8_t(events);
   queue_update(s);
   return 0;
@@ -195,7 +221,9 @@ int Reactor::wake(uvafd_handle h) {
   wake_packets_in_flight_.fetch_add(1, std::memory_order_relaxed);
   nt_post_.fetch_add(1, std::memory_order_relaxed);
   // The packet carries its own identity: ApcContext = the state, Information = generation.
-  NtStatus st = kernel_.post_packet(port_, kKeyWake, s, kStatusSuccess, h.generation);
+  // Information is a ULONG_PTR: 32 bits on x86, where it carries the generation's low half
+  // (on_wake_packet compares that much).
+  NtStatus st = kernel_.post_packet(port_, kKeyWake, s, kStatusSuccess, uintptr_t(h.generation));
   if (!nt_error(st)) return 0;
   // No packet will come: give the bit back (if the source was closed meanwhile, the reactor
   // finds the zombie with nothing in flight and reclaims it).
@@ -482,7 +510,8 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   queue_update(s);
   // A registration paused earlier (maybe by a callback of this very batch) hears nothing, not
   // even an error: its owner may have no callback any more (libuv reports only while events != 0).
-  if (s->interest && (events || status)) emit(s, events, status, cb, arg, delivered);
+  if ((s->interest || faults_.report_to_stopped) && (events || status))
+    emit(s, events, status, cb, arg, delivered);
 }
 
 void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
@@ -500,10 +529,13 @@ void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
     if (s->lifecycle == Lifecycle::Dead) reclaim(s);
     return;
   }
-  const uint64_t gen = c.information;
-  if (gen != s->generation && !faults_.skip_generation_check) {
-    // A live source's packet is always its own (a queued packet keeps the state a zombie, so
-    // the slot cannot be reused under it): anything else is a bug, counted and dropped.
+  // Compared as far as a ULONG_PTR carries it (all 64 bits on x64, the low 32 on x86). The
+  // truncation costs nothing: a live source's packet is always its own (a queued packet keeps
+  // the state a zombie, so the slot cannot be reused under it), and anything else is a bug,
+  // counted and dropped.
+  if ((uint64_t(c.information) & wake_generation_mask_) !=
+          (s->generation & wake_generation_mask_) &&
+      !faults_.skip_generation_check) {
     ++s_.misrouted;
     return;
   }
@@ -529,7 +561,8 @@ void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
     const bool same_incarnation = d.state->generation == d.generation ||
                                   faults_.skip_generation_check;
     if (!same_incarnation || d.state->lifecycle != Lifecycle::Active) continue;
-    if (!d.state->interest) continue;  // paused since: see on_poll_packet
+    // Paused since: see on_poll_packet.
+    if (!d.state->interest && !faults_.report_to_stopped) continue;
     emit(d.state, 0, d.error, cb, arg, delivered);
   }
 }

@@ -25,6 +25,8 @@ struct FaultSwitches {
   bool free_zombie_early = false;      // reclaim a closed state with its request in flight
   bool allow_second_poll = false;      // arm without waiting for the base socket's request
   bool drop_coalesced_wake = false;    // lose a wake that arrives while one is queued
+  bool keep_failed_on_same_interest = false;  // retry a failed poll only when interest changes
+  bool report_to_stopped = false;      // deliver a pending error to a registration paused since
 };
 
 class Reactor {
@@ -58,6 +60,7 @@ class Reactor {
   const PinnedState* peek(uvafd_handle h) const { return slab_.at(h.slot); }
 
  private:
+  friend struct ReactorTestAccess;  // defined by test builds only (tests/support)
   Reactor(Kernel& kernel, KHandle port, const uvafd_options& options);
 
   PinnedState* live_state(uvafd_handle h, int* error);
@@ -73,6 +76,7 @@ class Reactor {
   void retry_failed_cancels();
   void mark_socket_gone(PinnedState* s);
   PinnedState* request_holder(KHandle base) const;  // the state with a request on `base`
+  bool another_handle_polled(KHandle base);  // a live registration names base's object
 
   void process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
@@ -102,6 +106,7 @@ class Reactor {
   std::vector<std::pair<PinnedState*, uint64_t>> cancel_retries_;  // cancels that failed
   std::vector<Completion> batch_;
   uvafd_port_hooks hooks_{};
+  uint64_t wake_generation_mask_;  // the bits of a generation a wake packet carries back
   bool closed_ = false;
   bool closing_ = false;  // teardown's drain: foreign packets have nobody to go to
   bool in_callback_ = false;

@@ -8,6 +8,12 @@
 
 namespace uvafd {
 
+namespace {
+// A finite wait longer than this is cut to it: wait_for converts to nanoseconds, which would
+// overflow near 300 years; no test waits a day.
+constexpr int64_t kLongestSimulatedWaitMs = 24 * 3600 * 1000;
+}  // namespace
+
 SimKernel::SimKernel(uint64_t seed) : rng_(seed) {}
 
 KHandle SimKernel::allocate_handle(Kind kind) {
@@ -21,7 +27,42 @@ KHandle SimKernel::allocate_handle(Kind kind) {
 
 KHandle SimKernel::socket_create() {
   std::lock_guard<std::mutex> lock(mu_);
-  return allocate_handle(Kind::Socket);
+  const KHandle h = allocate_handle(Kind::Socket);
+  const uint64_t id = next_socket_++;
+  objects_[h].socket = id;
+  sockets_[id].handles = 1;
+  return h;
+}
+
+KHandle SimKernel::socket_duplicate(KHandle s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!socket_of_locked(s)) return 0;
+  const uint64_t id = objects_[s].socket;
+  const KHandle h = allocate_handle(Kind::Socket);
+  objects_[h].socket = id;
+  ++sockets_[id].handles;
+  return h;
+}
+
+SimKernel::Socket* SimKernel::socket_of_locked(KHandle h) {
+  auto it = objects_.find(h);
+  if (it == objects_.end() || it->second.kind != Kind::Socket) return nullptr;
+  return &sockets_[it->second.socket];
+}
+
+void SimKernel::socket_set_ioctl(KHandle s, uint32_t code, int error, KHandle answer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ioctls_[{s, code}] = IoctlAnswer{error, answer};
+}
+
+void SimKernel::set_information_bits(unsigned bits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  information_bits_ = bits;
+}
+
+void SimKernel::set_can_compare_objects(bool can) {
+  std::lock_guard<std::mutex> lock(mu_);
+  can_compare_ = can;
 }
 
 KHandle SimKernel::file_create() {
@@ -31,32 +72,30 @@ KHandle SimKernel::file_create() {
 
 bool SimKernel::socket_is_open(KHandle s) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = objects_.find(s);
-  return it != objects_.end() && it->second.kind == Kind::Socket;
+  return socket_of_locked(s) != nullptr;
 }
 
 void SimKernel::socket_close(KHandle s) { close_handle(s); }
 
 void SimKernel::socket_set_ready(KHandle s, uint32_t bits) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = objects_.find(s);
-  if (it == objects_.end() || it->second.kind != Kind::Socket) return;
-  it->second.ready = bits;
-  complete_ready_locked(s);
+  Socket* sock = socket_of_locked(s);
+  if (!sock) return;
+  sock->ready = bits;
+  complete_ready_locked(objects_[s].socket);
 }
 
 void SimKernel::socket_add_ready(KHandle s, uint32_t bits) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = objects_.find(s);
-  if (it == objects_.end() || it->second.kind != Kind::Socket) return;
-  it->second.ready |= bits;
-  complete_ready_locked(s);
+  Socket* sock = socket_of_locked(s);
+  if (!sock) return;
+  sock->ready |= bits;
+  complete_ready_locked(objects_[s].socket);
 }
 
 void SimKernel::socket_clear_ready(KHandle s, uint32_t bits) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = objects_.find(s);
-  if (it != objects_.end()) it->second.ready &= ~bits;
+  if (Socket* sock = socket_of_locked(s)) sock->ready &= ~bits;
 }
 
 void SimKernel::set_hold_packets(bool hold) {
@@ -128,8 +167,11 @@ size_t SimKernel::pending_requests() {
 }
 size_t SimKernel::pending_on(KHandle s) {
   std::lock_guard<std::mutex> lock(mu_);
-  return size_t(std::count_if(pending_.begin(), pending_.end(),
-                              [s](const Request& r) { return r.socket == s; }));
+  // An open socket: every poll on it, through whichever handle; else by the value polled.
+  const uint64_t id = socket_of_locked(s) ? objects_[s].socket : 0;
+  return size_t(std::count_if(pending_.begin(), pending_.end(), [s, id](const Request& r) {
+    return id ? r.object == id : r.socket == s;
+  }));
 }
 size_t SimKernel::packets_for(void* context) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -139,8 +181,8 @@ size_t SimKernel::packets_for(void* context) {
 }
 uint32_t SimKernel::socket_ready(KHandle s) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = objects_.find(s);
-  return it == objects_.end() || it->second.kind != Kind::Socket ? 0 : it->second.ready;
+  const Socket* sock = socket_of_locked(s);
+  return sock ? sock->ready : 0;
 }
 size_t SimKernel::queued_packets() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -172,10 +214,10 @@ void SimKernel::complete_locked(size_t index, NtStatus status, uint32_t events) 
   enqueue_locked(Completion{key, r.context, status, r.iosb->information});
 }
 
-void SimKernel::complete_ready_locked(KHandle s) {
-  const uint32_t ready = objects_[s].ready;
+void SimKernel::complete_ready_locked(uint64_t id) {
+  const uint32_t ready = sockets_[id].ready;
   for (size_t i = 0; i < pending_.size();) {
-    if (pending_[i].socket == s && (pending_[i].mask & ready)) {
+    if (pending_[i].object == id && (pending_[i].mask & ready)) {
       complete_locked(i, kStatusSuccess, pending_[i].mask & ready);
     } else {
       ++i;
@@ -215,21 +257,23 @@ NtStatus SimKernel::submit_poll(KHandle helper, void* context, IoStatusBlock* io
     return kStatusInvalidHandle;
   }
   const KHandle s = info->handles[0].handle;
-  auto o = objects_.find(s);
-  if (o == objects_.end() || o->second.kind != Kind::Socket) {
+  Socket* sock = socket_of_locked(s);
+  if (!sock) {
     // Like AFD: a closed value or a non-socket fails at once, queues nothing, writes nothing.
     ++c_.sync_failures;
     return kStatusObjectTypeMismatch;
   }
   const uint32_t mask = info->handles[0].events;
+  const uint64_t id = objects_[s].socket;
+  // One socket, whichever handle names it: two polls on it lose events on Windows.
   const size_t already = size_t(std::count_if(pending_.begin(), pending_.end(),
-                                              [s](const Request& r) { return r.socket == s; }));
+                                              [id](const Request& r) { return r.object == id; }));
   if (already) ++c_.second_poll_violations;
   c_.max_pending_per_socket = std::max<uint64_t>(c_.max_pending_per_socket, already + 1);
-  pending_.push_back(Request{helper, s, mask, context, iosb, info});
-  if (mask & o->second.ready) {
+  pending_.push_back(Request{helper, s, id, mask, context, iosb, info});
+  if (mask & sock->ready) {
     // Already ready: completes at once, and still queues its packet.
-    complete_locked(pending_.size() - 1, kStatusSuccess, mask & o->second.ready);
+    complete_locked(pending_.size() - 1, kStatusSuccess, mask & sock->ready);
     return kStatusSuccess;
   }
   return kStatusPending;
@@ -268,6 +312,8 @@ NtStatus SimKernel::post_packet(KHandle port, uintptr_t key, void* context, NtSt
   auto it = objects_.find(port);
   if (it == objects_.end() || it->second.kind != Kind::Port) return kStatusInvalidHandle;
   ++c_.posts;
+  if (information_bits_ < sizeof(uintptr_t) * 8)
+    information &= (uintptr_t(1) << information_bits_) - 1;
   enqueue_locked(Completion{key, context, status, information});
   return kStatusSuccess;
 }
@@ -278,10 +324,13 @@ NtStatus SimKernel::dequeue_batch(KHandle port, Completion* out, uint32_t capaci
   auto it = objects_.find(port);
   if (it == objects_.end() || it->second.kind != Kind::Port) return kStatusInvalidHandle;
   auto ready = [this] { return !queue_.empty(); };
-  if (timeout_ms < 0) {
+  int64_t relative = 0;
+  if (!nt_relative_timeout(timeout_ms, &relative)) {  // forever, as NtKernel decides it
     cv_.wait(lock, ready);
   } else if (timeout_ms == 0 ? !ready()  // a zero wait still sleeps a timer slack in futex
-                             : !cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), ready)) {
+                             : !cv_.wait_for(lock, std::chrono::milliseconds(std::min(
+                                                       timeout_ms, kLongestSimulatedWaitMs)),
+                                             ready)) {
     return kStatusTimeout;  // like Wine: *count untouched
   }
   uint32_t n = 0;
@@ -299,8 +348,11 @@ NtStatus SimKernel::close_handle(KHandle handle) {
   auto it = objects_.find(handle);
   if (it == objects_.end()) return kStatusInvalidHandle;
   const Kind kind = it->second.kind;
+  const uint64_t id = it->second.socket;
+  // A socket closes with its last handle; only then do its polls complete with LOCAL_CLOSE.
+  const bool last = kind == Kind::Socket && --sockets_[id].handles == 0;
   for (size_t i = 0; i < pending_.size();) {
-    if (kind == Kind::Socket && pending_[i].socket == handle) {
+    if (last && pending_[i].object == id) {
       complete_locked(i, kStatusSuccess, kAfdLocalClose);
     } else if (kind == Kind::Helper && pending_[i].helper == handle) {
       complete_locked(i, kStatusCancelled, 0);
@@ -308,16 +360,60 @@ NtStatus SimKernel::close_handle(KHandle handle) {
       ++i;
     }
   }
-  objects_.erase(it);
+  if (last) sockets_.erase(id);
+  for (auto a = ioctls_.lower_bound({handle, 0}); a != ioctls_.end() && a->first.first == handle;)
+    a = ioctls_.erase(a);
+  objects_.erase(handle);
   return kStatusSuccess;
 }
 
-int SimKernel::base_socket(KHandle socket, KHandle* base) {
+int SimKernel::probe_socket(KHandle s) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = objects_.find(socket);
-  if (it == objects_.end() || it->second.kind != Kind::Socket) return UVAFD_ENOTSOCK;
-  *base = socket;
+  return socket_of_locked(s) ? 0 : UVAFD_ENOTSOCK;
+}
+
+int SimKernel::socket_ioctl(KHandle s, uint32_t code, KHandle* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++c_.socket_ioctls;
+  if (!socket_of_locked(s)) return UVAFD_ENOTSOCK;
+  auto it = ioctls_.find({s, code});
+  if (it != ioctls_.end()) {
+    if (it->second.error) return it->second.error;
+    *out = it->second.answer;
+    return 0;
+  }
+  // No provider above the base one: every question names the socket itself.
+  *out = s;
   return 0;
+}
+
+bool SimKernel::can_compare_objects() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return can_compare_;
+}
+
+int SimKernel::same_object(KHandle a, KHandle b) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++c_.object_queries;
+  if (!can_compare_) return -1;
+  auto x = objects_.find(a), y = objects_.find(b);
+  if (x == objects_.end() || y == objects_.end()) return 0;  // as CompareObjectHandles: FALSE
+  if (x->second.kind == Kind::Socket && y->second.kind == Kind::Socket)
+    return x->second.socket == y->second.socket ? 1 : 0;
+  return a == b ? 1 : 0;
+}
+
+uint32_t SimKernel::handle_count(KHandle h) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++c_.object_queries;
+  const Socket* sock = socket_of_locked(h);
+  if (sock) return sock->handles;
+  return objects_.count(h) ? 1 : 0;
+}
+
+unsigned SimKernel::information_bits() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::min<unsigned>(information_bits_, unsigned(sizeof(uintptr_t) * 8));
 }
 
 int SimKernel::error_from_status(NtStatus st) {

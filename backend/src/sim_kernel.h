@@ -6,7 +6,12 @@
 //  - completing a request writes its IO_STATUS_BLOCK and AFD_POLL_INFO into the caller's memory,
 //    exactly as the kernel does, so an early free is a use-after-free under ASan;
 //  - a synchronous error queues no packet and writes nothing;
-//  - a second request on one socket is accepted (as Wine does) but counted as a violation.
+//  - a second request on one socket is accepted (as Wine does) but counted as a violation,
+//    also when it comes through another handle to the same socket (socket_duplicate);
+//  - layered providers: each socket handle answers SIO_BASE_HANDLE and the SIO_BSP_HANDLE*
+//    ioctls with itself unless told otherwise (socket_set_ioctl), so a provider chain, a loop
+//    or a provider that names itself can be built;
+//  - NtSetIoCompletion's Information can be cut to 32 bits, as a ULONG_PTR is on x86.
 // Packets can be held "in the kernel" and released later, in order or shuffled by a seeded
 // generator, to reproduce late and reordered completions.
 #pragma once
@@ -34,6 +39,7 @@ class SimKernel final : public Kernel {
     uint64_t max_pending_per_socket = 0;
     uint64_t unowned_writes = 0;          // completion writes the owner check refused
     uint64_t handles_reused = 0;          // socket_create returned a value used before
+    uint64_t socket_ioctls = 0, object_queries = 0;  // socket_ioctl; handle_count + same_object
   };
 
   explicit SimKernel(uint64_t seed = 1);
@@ -46,6 +52,16 @@ class SimKernel final : public Kernel {
   void socket_clear_ready(KHandle socket, uint32_t afd_events);
   bool socket_is_open(KHandle socket);
   KHandle file_create();  // a handle that is not a socket
+  // A second handle to the same socket (DuplicateHandle, WSADuplicateSocket). The socket
+  // closes, with LOCAL_CLOSE for its polls, when its last handle is closed.
+  KHandle socket_duplicate(KHandle socket);
+  // What socket_ioctl(socket, code) answers from now on: `error` (a UVAFD_E* value), or 0 and
+  // `answer`. Forgotten when the handle is closed.
+  void socket_set_ioctl(KHandle socket, uint32_t code, int error, KHandle answer);
+  // Information words of posted packets keep only their low `bits` (32: a ULONG_PTR on x86).
+  void set_information_bits(unsigned bits);
+  // false: like Windows before 10, which has no CompareObjectHandles.
+  void set_can_compare_objects(bool can);
 
   void set_hold_packets(bool hold);               // keep new packets from the port queue
   // Cancellation takes effect later (at complete_cancelled), as when the IRP's cancel routine
@@ -81,20 +97,34 @@ class SimKernel final : public Kernel {
   NtStatus dequeue_batch(KHandle port, Completion* out, uint32_t capacity, uint32_t* count,
                          int64_t timeout_ms) override;
   NtStatus close_handle(KHandle handle) override;
-  int base_socket(KHandle socket, KHandle* base) override;
+  int probe_socket(KHandle socket) override;
+  int socket_ioctl(KHandle socket, uint32_t code, KHandle* out) override;
+  bool can_compare_objects() override;
+  int same_object(KHandle a, KHandle b) override;
+  uint32_t handle_count(KHandle h) override;
   int error_from_status(NtStatus status) override;
+  unsigned information_bits() override;
 
  private:
   enum class Kind { Port, Helper, Socket, File };
   struct Object {
     Kind kind;
-    uint32_t ready = 0;    // sockets: AFD readiness bits
+    uint64_t socket = 0;   // sockets: which socket this handle names (several may)
     KHandle port = 0;      // helpers: associated port
     uintptr_t key = 0;     // helpers: completion key
   };
+  struct Socket {
+    uint32_t ready = 0;    // AFD readiness bits
+    uint32_t handles = 0;  // handles naming it; it closes with the last
+  };
+  struct IoctlAnswer {
+    int error;
+    KHandle answer;
+  };
   struct Request {
     KHandle helper;
-    KHandle socket;
+    KHandle socket;    // the handle value the poll named
+    uint64_t object;   // the socket it names
     uint32_t mask;
     void* context;
     IoStatusBlock* iosb;
@@ -104,13 +134,19 @@ class SimKernel final : public Kernel {
 
   KHandle allocate_handle(Kind kind);
   void complete_locked(size_t index, NtStatus status, uint32_t events);
-  void complete_ready_locked(KHandle socket);
+  void complete_ready_locked(uint64_t socket);
+  Socket* socket_of_locked(KHandle handle);  // nullptr unless an open socket handle
   void enqueue_locked(const Completion& c);
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::mt19937_64 rng_;
   std::map<KHandle, Object> objects_;
+  std::map<uint64_t, Socket> sockets_;
+  uint64_t next_socket_ = 1;
+  std::map<std::pair<KHandle, uint32_t>, IoctlAnswer> ioctls_;
+  unsigned information_bits_ = 64;
+  bool can_compare_ = true;
   std::set<KHandle> ever_used_;
   std::vector<Request> pending_;
   std::deque<Completion> held_;

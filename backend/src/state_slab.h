@@ -47,6 +47,7 @@ class StateSlab {
   void leak() { leaked_ = true; }
 
  private:
+  friend struct StateSlabTestAccess;  // defined by test builds only (tests/support)
   bool grow();
 
   std::atomic<PinnedState*>* chunks_;  // kMaxChunks entries, published with release

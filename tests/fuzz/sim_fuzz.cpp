@@ -7,10 +7,12 @@
 //
 // The oracle (docs/testing.md):
 //  1. an event reaches only a live registration, through its own user data, and only one
-//     that has had interest (so it could have armed the request that produced the event);
+//     that had interest when a wait began (so it could have armed the request behind it) and
+//     still has it (one stopped by an earlier callback of the same batch hears nothing);
 //  2. the kernel never writes into a state whose request the reactor no longer counts;
 //  3. never two requests in flight on one socket;
-//  4. interest on a ready socket is reported within a few quiet iterations, also after pauses;
+//  4. interest on a ready socket is reported within a few quiet iterations, also after pauses
+//     and after a failed poll is restarted with the same events;
 //  5. every wake is followed by a delivery; one wake packet per source at most;
 //  6. teardown ends with nothing live, in flight or queued.
 #include <chrono>
@@ -72,6 +74,8 @@ class Run {
     else if (opt_.fault == "free_zombie_early") f.free_zombie_early = true;
     else if (opt_.fault == "allow_second_poll") f.allow_second_poll = true;
     else if (opt_.fault == "drop_coalesced_wake") f.drop_coalesced_wake = true;
+    else if (opt_.fault == "keep_failed_on_same_interest") f.keep_failed_on_same_interest = true;
+    else if (opt_.fault == "report_to_stopped") f.report_to_stopped = true;
     else if (!opt_.fault.empty()) return "unknown fault " + opt_.fault;
     kernel_.set_owner_check([](void* c) { return static_cast<PinnedState*>(c)->request_pending; });
     kernel_.set_hold_packets(rng_() % 2);
@@ -101,9 +105,11 @@ class Run {
     size_t sock;
     bool live = true;
     uint32_t interest = 0;
-    bool ever_interested = false;
+    // Had interest when a wait began, so that wait's flush could arm it. Interest set by a
+    // callback arms nothing before the next wait: no event can be due to it before then.
+    bool armable = false;
     bool gone = false;    // LOCAL_CLOSE delivered
-    bool failed = false;  // an error was delivered; no re-arm until interest changes
+    bool failed = false;  // an error was delivered; no re-arm until interest is set again
     int* tag;
     bool reported = false;  // an event with interest bits arrived during the quiet check
   };
@@ -225,13 +231,15 @@ class Run {
     reg_index_[{h.slot, h.generation}] = regs_.size();
     regs_.push_back(r);
   }
-  void op_interest() {
+  void op_interest(Reg* target = nullptr, bool start = false) {
     auto live = live_regs();
     if (live.empty()) return;
-    Reg& r = regs_[live[pick(live.size())]];
-    const uint32_t interest = chance(25) ? 0 : uint32_t(1 + pick(UVAFD_INTEREST_MASK));
+    Reg& r = target ? *target : regs_[live[pick(live.size())]];
+    const uint32_t interest =
+        !start && chance(25) ? 0 : uint32_t(1 + pick(UVAFD_INTEREST_MASK));
     const int rc = reactor_->poll_set_interest(r.h, interest);
     trace("set_interest(slot %u, 0x%x) -> %d", r.h.slot, interest, rc);
+    learn_gone_unheard(r, rc);
     if (r.gone) {
       if (rc != UVAFD_EBADF) fail("interest on a gone socket returned " + std::to_string(rc));
       return;
@@ -246,14 +254,13 @@ class Run {
       return fail("EEXIST without another interested registration");
     }
     if (rc != 0) return fail("set_interest failed: " + std::to_string(rc));
-    if (interest != r.interest) r.failed = false;
+    r.failed = false;  // every call re-arms, the same events included (libuv's uv_poll_start)
     r.interest = interest;
-    if (interest) r.ever_interested = true;
   }
-  void op_close(bool in_callback) {
+  void op_close(bool in_callback, Reg* target = nullptr) {
     auto live = live_regs();
     if (live.empty()) return;
-    Reg& r = regs_[live[pick(live.size())]];
+    Reg& r = target ? *target : regs_[live[pick(live.size())]];
     const int rc = reactor_->handle_close(r.h);
     trace("close(slot %u gen %llu)%s -> %d", r.h.slot, (unsigned long long)r.h.generation,
           in_callback ? " in callback" : "", rc);
@@ -308,8 +315,73 @@ class Run {
           (unsigned long long)cancelled, (unsigned long long)released);
     if (chance(10)) kernel_.set_hold_packets(chance(50));
   }
+  // A registration whose poll failed (a transient error) is started again with the same events,
+  // as a libuv user calls uv_poll_start again. Its socket is made ready for what it wants, and
+  // the quiet check then requires the event: the restart must have re-armed it.
+  void op_restart() {
+    std::vector<size_t> failed;
+    for (size_t i = 0; i < regs_.size(); ++i) {
+      const Reg& r = regs_[i];
+      if (r.live && r.failed && !r.gone && r.interest && socks_[r.sock].open) failed.push_back(i);
+    }
+    if (failed.empty()) return;
+    Reg& r = regs_[failed[pick(failed.size())]];
+    restart(r, false);
+    if (!failure_.empty()) return;
+    uint32_t want = kAfdReceiveExpedited;
+    if (r.interest & UVAFD_READABLE) want = kAfdReceive;
+    else if (r.interest & UVAFD_WRITABLE) want = kAfdSend;
+    else if (r.interest & UVAFD_DISCONNECT) want = kAfdDisconnect;
+    trace("ready %llu +0x%x for the restarted registration",
+          (unsigned long long)socks_[r.sock].value, want);
+    kernel_.socket_add_ready(socks_[r.sock].value, want);
+    quiet_check();
+  }
+  void restart(Reg& r, bool in_callback) {
+    const int rc = reactor_->poll_set_interest(r.h, r.interest);
+    trace("restart(slot %u, same 0x%x)%s -> %d", r.h.slot, r.interest,
+          in_callback ? " in callback" : "", rc);
+    if (rc != 0) return fail("restarting a failed poll returned " + std::to_string(rc));
+    r.failed = false;
+  }
+  // A paused registration hears nothing, LOCAL_CLOSE included: that its socket was closed under
+  // its poll shows only as EBADF on the next interest change. Justified only for a closed socket.
+  void learn_gone_unheard(Reg& r, int rc) {
+    if (rc == UVAFD_EBADF && !r.gone && !socks_[r.sock].open) {
+      trace("slot %u: its socket was closed while it was paused", r.h.slot);
+      r.gone = true;
+    }
+  }
+  // uv_poll_stop from a callback: the stopped registration may have an error or events later in
+  // the same batch, and must hear none of them.
+  // A live registration (not `current`) whose failed submit's error is still to be delivered in
+  // this wait, or nullptr. Reads the reactor's own flag: the workload aims at the race.
+  Reg* with_pending_error(const Reg* current) {
+    std::vector<Reg*> out;
+    for (Reg& r : regs_)
+      if (r.live && &r != current && r.interest && !r.failed && reactor_->peek(r.h)->poll_failed)
+        out.push_back(&r);
+    return out.empty() ? nullptr : out[pick(out.size())];
+  }
+  void op_stop(Reg* target, const Reg* current) {
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < regs_.size(); ++i)
+      if (regs_[i].live && regs_[i].interest && &regs_[i] != current) candidates.push_back(i);
+    if (candidates.empty()) return;
+    Reg& r = target ? *target : regs_[candidates[pick(candidates.size())]];
+    const int rc = reactor_->poll_set_interest(r.h, 0);
+    trace("stop(slot %u) in callback -> %d", r.h.slot, rc);
+    learn_gone_unheard(r, rc);
+    if (r.gone) {
+      if (rc != UVAFD_EBADF) fail("stopping a gone registration returned " + std::to_string(rc));
+      return;
+    }
+    if (rc != 0) return fail("stop failed: " + std::to_string(rc));
+    r.interest = 0;
+    r.failed = false;
+  }
   void op_inject() {
-    if (chance(50)) {
+    if (chance(70)) {
       trace("inject: next submit fails");
       kernel_.fail_next_submit(kStatusNoMemory);
     } else {
@@ -318,6 +390,8 @@ class Run {
     }
   }
   void op_wait() {
+    for (Reg& r : regs_)
+      if (r.live && r.interest) r.armable = true;
     const int rc = reactor_->wait(0, &Run::on_event, this);
     trace("wait -> %d", rc);
     if (rc < 0) fail("wait failed: " + std::to_string(rc));
@@ -335,7 +409,8 @@ class Run {
     else if (r < 63) op_wake();
     else if (r < 65) op_waker_close();
     else if (r < 75) op_kernel();
-    else if (r < 78) op_inject();
+    else if (r < 80) op_inject();
+    else if (r < 83) op_restart();
     else op_wait();
   }
 
@@ -354,7 +429,8 @@ class Run {
       Reg* r = reg_of(e->handle);
       if (!r || !r->live) return fail("event for a closed incarnation");
       if (e->user_data != r->tag) return fail("event with another registration's user data");
-      if (!r->ever_interested) return fail("event for a registration that never armed");
+      if (!r->armable) return fail("event for a registration that could not have armed");
+      if (!r->interest) return fail("event for a stopped registration");
       if (e->events & ~(r->interest | UVAFD_LOCAL_CLOSE | UVAFD_ERROR))
         return fail("event outside the interest");
       if (e->events & UVAFD_LOCAL_CLOSE) {
@@ -363,11 +439,14 @@ class Run {
       }
       if (e->status < 0) r->failed = true;
       if (e->events & r->interest) r->reported = true;
+      // A transient failure answered at once, from the callback, with the same events.
+      if (e->status < 0 && !r->gone && !quiet_ && chance(50)) restart(*r, true);
     }
     // Re-entrant work, as a callback (or another thread, for wakes) may do. Not while the
     // quiet check measures liveness: it needs the workload to stand still.
     if (quiet_) return;
     const uint64_t x = pick(100);
+    const Reg* current = e->events == UVAFD_WAKEUP ? nullptr : reg_of(e->handle);
     if (x < 10) op_wake();
     else if (x < 16) op_close(true);
     else if (x < 22) op_open(true);
@@ -377,6 +456,23 @@ class Run {
       // generation, while this wait may still hold work (an error) for the old incarnation.
       op_close(true);
       op_open(true);
+    } else if (x < 42) {
+      // The same, aimed at a registration whose submit failed in this wait (its error is still
+      // to come in this batch), and the new incarnation started at once: the error belongs to
+      // the closed one and must not reach it.
+      Reg* doomed = with_pending_error(current);
+      if (!doomed) return;
+      op_close(true, doomed);
+      const size_t before = regs_.size();
+      op_open(true);
+      if (regs_.size() > before && chance(70)) op_interest(&regs_.back(), true);
+    } else if (x < 48) {
+      op_stop(chance(50) ? with_pending_error(current) : nullptr, current);
+    } else if (x < 52) {
+      // A failure for whatever is armed next: the flush of this wait's callback changes runs in
+      // the next wait, whose error then comes after that batch's callbacks.
+      kernel_.fail_next_submit(kStatusNoMemory);
+      trace("inject in callback: next submit fails");
     }
   }
 

@@ -61,10 +61,17 @@ class AuditKernel final : public uvafd::Kernel {
   uvafd::NtStatus dequeue_batch(uvafd::KHandle port, uvafd::Completion* out, uint32_t capacity,
                                 uint32_t* count, int64_t timeout_ms) override;
   uvafd::NtStatus close_handle(uvafd::KHandle h) override { return inner_->close_handle(h); }
-  int base_socket(uvafd::KHandle s, uvafd::KHandle* base) override {
-    return inner_->base_socket(s, base);
+  int probe_socket(uvafd::KHandle s) override { return inner_->probe_socket(s); }
+  int socket_ioctl(uvafd::KHandle s, uint32_t code, uvafd::KHandle* out) override {
+    return inner_->socket_ioctl(s, code, out);
   }
+  bool can_compare_objects() override { return inner_->can_compare_objects(); }
+  int same_object(uvafd::KHandle a, uvafd::KHandle b) override {
+    return inner_->same_object(a, b);
+  }
+  uint32_t handle_count(uvafd::KHandle h) override { return inner_->handle_count(h); }
   int error_from_status(uvafd::NtStatus st) override { return inner_->error_from_status(st); }
+  unsigned information_bits() override { return inner_->information_bits(); }
 
  private:
   std::unique_ptr<uvafd::Kernel> inner_;

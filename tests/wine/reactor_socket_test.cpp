@@ -207,3 +207,48 @@ TEST_CASE("wine: a refused connect is writable with UVAFD_ERROR, not a poll fail
   REQUIRE(r.reactor->handle_close(h) == 0);
   closesocket(s);
 }
+
+TEST_CASE("wine: a second handle to a registered socket is refused with EEXIST", "[wine][dup]") {
+  // Two handle values, one socket: two polls in flight on it would lose events on Windows
+  // (wepoll#35); Wine forgives it, so the refusal itself is what is checked.
+  RealReactor r;
+  TcpPair p = tcp_pair();
+  const uvafd_handle h = r.open(p.b);
+  REQUIRE(r.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
+  r.wait(0);
+
+  HANDLE dup = nullptr;
+  REQUIRE(DuplicateHandle(GetCurrentProcess(), reinterpret_cast<HANDLE>(p.b), GetCurrentProcess(),
+                          &dup, 0, FALSE, DUPLICATE_SAME_ACCESS));
+  uvafd_handle refused{};
+  // Windows: the same socket, refused. Wine's winsock does not take a DuplicateHandle copy for
+  // a socket at all (SO_TYPE fails: ENOTSOCK). Either way it is not registered.
+  const int rc = r.reactor->poll_open(reinterpret_cast<uintptr_t>(dup), nullptr, &refused);
+  CHECK((rc == UVAFD_EEXIST || rc == UVAFD_ENOTSOCK));
+
+  WSAPROTOCOL_INFOW info;
+  REQUIRE(WSADuplicateSocketW(p.b, GetCurrentProcessId(), &info) == 0);
+  const SOCKET copy = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+                                 &info, 0, WSA_FLAG_OVERLAPPED);
+  REQUIRE(copy != INVALID_SOCKET);
+  CHECK(r.reactor->poll_open(static_cast<uvafd::KHandle>(copy), nullptr, &refused) ==
+        UVAFD_EEXIST);
+  // Another socket is still welcome, and the original keeps working.
+  const uvafd_handle other = r.open(p.a);
+  CHECK(r.stats().active == 2);
+  REQUIRE(send(p.a, "x", 1, 0) == 1);
+  CHECK(r.wait_event(h, UVAFD_READABLE) == UVAFD_READABLE);
+
+  // Once the first registration is closed, the copy may be registered.
+  REQUIRE(r.reactor->handle_close(h) == 0);
+  r.wait_until([&] { return r.stats().zombies == 0; });
+  const uvafd_handle h2 = r.open(copy);
+  REQUIRE(r.reactor->poll_set_interest(h2, UVAFD_READABLE) == 0);
+  CHECK(r.wait_event(h2, UVAFD_READABLE) == UVAFD_READABLE);  // the byte is still unread
+  REQUIRE(r.reactor->handle_close(h2) == 0);
+  REQUIRE(r.reactor->handle_close(other) == 0);
+  closesocket(copy);
+  CloseHandle(dup);
+  closesocket(p.a);
+  closesocket(p.b);
+}

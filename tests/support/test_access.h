@@ -1,0 +1,23 @@
+// Test-only access to the reactor's insides. The library declares these as friends and never
+// defines them, so no hook is compiled into what users link.
+#pragma once
+
+#include <cstdint>
+
+#include "reactor.h"
+#include "state_slab.h"
+
+namespace uvafd {
+
+struct StateSlabTestAccess {
+  // The generation the next acquired state gets: lets a test cross 2^32 without 2^32 opens.
+  static void set_next_generation(StateSlab& slab, uint64_t generation) {
+    slab.next_generation_ = generation;
+  }
+};
+
+struct ReactorTestAccess {
+  static StateSlab& slab(Reactor& reactor) { return reactor.slab_; }
+};
+
+}  // namespace uvafd
