@@ -9,6 +9,9 @@ set -euo pipefail
 build_dir=${1:-build}
 packages=(cmake make g++ mingw-w64 g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix
           wine64 catch2 spin python3 pkg-config)
+# The x86 build (tools/test.sh: build/win32): its compilers, and Wine's 32-bit half from the
+# i386 architecture (Debian's wine32; a 64-bit prefix then runs 32-bit programs too).
+packages+=(g++-mingw-w64-i686-posix gcc-mingw-w64-i686-posix wine32:i386)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +31,11 @@ if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sour
     sed -n -e 's/^deb \(.*debian.*\)/deb-src \1/p' /etc/apt/sources.list \
       > /etc/apt/sources.list.d/uvafd-deb-src.list
   fi
+  need_update=1
+fi
+
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  dpkg --add-architecture i386
   need_update=1
 fi
 

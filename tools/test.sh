@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every uvafd test: the portable core natively under ASan/UBSan, then everything
-# cross-built for Windows under Wine (the portable tests again, plus the real-socket ones and
-# the demo). As root it first installs what is missing (tools/bootstrap.sh).
+# cross-built for 64-bit Windows under Wine (the portable tests again, plus the real-socket
+# ones and the demo), then the x86 build under Wine's 32-bit half (the portable and reactor
+# tests, and libuv's poll and async tests). As root it first installs what is missing
+# (tools/bootstrap.sh).
 #
 #   tools/test.sh            (UVAFD_BUILD_DIR overrides ./build)
 set -uo pipefail
@@ -10,36 +12,51 @@ jobs=${UVAFD_JOBS:-2}
 
 uvafd_bootstrap || exit 1
 
+# What the x86 tree builds and runs: the 32-bit pointer width matters to the reactor (packet
+# words, structure layouts) and to uvafd's uv_poll_t / uv_async_t, not to the rest.
+x86_targets=(lifecycle_test reactor_sim_test reactor_socket_test reactor_lifecycle_test
+             reactor_wakeup_test reactor_churn_test
+             uv_upstream_libuv uv_upstream_uvafd uv_upstream_launch upstream_test_list)
+x86_tests='^(lifecycle_test|reactor_[a-z_]*test|upstream_poll_async)$'
+
 set -e
 cmake -S . -B "$build/native" -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build/native" -j"$jobs"
 cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/win" -j"$jobs"
+x86_start=$(date +%s)
+cmake -S . -B "$build/win32" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-i686.cmake \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build/win32" -j"$jobs" --target "${x86_targets[@]}"
+x86_build_s=$(( $(date +%s) - x86_start ))
 set +e
 
-# One wineserver for the whole run, in the build tree's own prefix; stopped on the way out
-# (it would otherwise linger, and a killed test's children with it).
-export UVAFD_WINEPREFIX=$build/win/wineprefix
-export WINEPREFIX=$UVAFD_WINEPREFIX
+# One wineserver per tree, in the tree's own prefix, stopped when that tree is done and on the
+# way out (it would otherwise linger, and a killed test's children with it).
 export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
 trap '"$wineserver" -k >/dev/null 2>&1' EXIT
-# Boot the prefix first (wineboot, seconds, on a new prefix) and let that short-lived server
-# exit; then a persistent server and one warm-up process that starts Wine's own services.
-# Only then tests run in parallel: a wineboot racing the first tests hung them here.
-"$wineserver" -k >/dev/null 2>&1
-cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
-"$wineserver" -w
-"$wineserver" -p >/dev/null 2>&1
-cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
+start_wine() {
+  export UVAFD_WINEPREFIX=$1/wineprefix
+  export WINEPREFIX=$UVAFD_WINEPREFIX
+  # Boot the prefix first (wineboot, seconds, on a new prefix) and let that short-lived server
+  # exit; then a persistent server and one warm-up process that starts Wine's own services.
+  # Only then tests run in parallel: a wineboot racing the first tests hung them here.
+  "$wineserver" -k >/dev/null 2>&1
+  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
+  "$wineserver" -w
+  "$wineserver" -p >/dev/null 2>&1
+  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
+}
 
 passed=0
 failed=0
 run_ctest() {
   local dir=$1 log
+  shift
   log=$(mktemp)
-  ctest --test-dir "$dir" --output-on-failure -j"$jobs" 2>&1 | tee "$log"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" "$@" 2>&1 | tee "$log"
   local line
   line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
   if [ -z "$line" ]; then
@@ -56,8 +73,16 @@ run_ctest() {
 
 echo "=== native (ASan + UBSan)"
 run_ctest "$build/native"
-echo "=== Windows, under Wine"
+echo "=== Windows x64, under Wine"
+start_wine "$build/win"
 run_ctest "$build/win"
+"$wineserver" -k >/dev/null 2>&1
+echo "=== Windows x86, under Wine (32-bit)"
+x86_start=$(date +%s)
+start_wine "$build/win32"
+run_ctest "$build/win32" -R "$x86_tests"
+"$wineserver" -k >/dev/null 2>&1
+echo "x86: built in ${x86_build_s} s, tested in $(( $(date +%s) - x86_start )) s"
 
 echo "uvafd: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
