@@ -19,14 +19,16 @@ x86_targets=(lifecycle_test reactor_sim_test reactor_socket_test reactor_lifecyc
              uv_upstream_libuv uv_upstream_uvafd uv_upstream_launch upstream_test_list)
 x86_tests='^(lifecycle_test|reactor_[a-z_]*test|upstream_poll_async)$'
 
+# Toolchain files by absolute path: CMake keeps a relative one relative in the cache of a tree
+# configured before, and libuv's baseline, configured in another folder, then cannot find it.
 set -e
 cmake -S . -B "$build/native" -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build/native" -j"$jobs"
-cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
+cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/win" -j"$jobs"
 x86_start=$(date +%s)
-cmake -S . -B "$build/win32" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-i686.cmake \
+cmake -S . -B "$build/win32" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-i686.cmake" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/win32" -j"$jobs" --target "${x86_targets[@]}"
 x86_build_s=$(( $(date +%s) - x86_start ))
