@@ -95,8 +95,8 @@ class Kernel {
   // NtSetIoCompletion. Thread-safe.
   virtual NtStatus post_packet(KHandle port, uintptr_t key, void* context, NtStatus status,
                                uintptr_t information) = 0;
-  // NtRemoveIoCompletionEx. Waits forever when nt_relative_timeout() says so. Returns kStatusTimeout with
-  // *count == 0 when nothing came.
+  // NtRemoveIoCompletionEx. Waits forever when nt_relative_timeout() says so. Returns
+  // kStatusTimeout with *count == 0 when nothing came.
   virtual NtStatus dequeue_batch(KHandle port, Completion* out, uint32_t capacity,
                                  uint32_t* count, int64_t timeout_ms) = 0;
   virtual NtStatus close_handle(KHandle handle) = 0;

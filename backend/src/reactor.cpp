@@ -138,7 +138,7 @@ bool Reactor::another_handle_polled(KHandle base) {
   // other handle at all: a socket nobody duplicated has exactly one, and then nothing is
   // compared. Without CompareObjectHandles (before Windows 10) nothing can be told
   // (docs/architecture.md).
-  if (!kernel_.can_compare_objects()) return false;
+  if (bases_.size() == 0 || !kernel_.can_compare_objects()) return false;  // nobody to compare
   ++s_.nt_other;
   if (kernel_.handle_count(base) == 1) return false;
   bool found = false;
