@@ -657,6 +657,13 @@ spread() {  # lib scenario n -> "min-max"
     echo "None: every run printed its result line."
   fi
   echo
+  echo "## The epoll port against wepoll"
+  echo
+  echo "The epoll port (\`ports/epoll\`, wepoll 1.5.8's API on the reactor) has its own benchmark:"
+  echo "one epoll program linked against uvafd and against wepoll 1.5.8 (ping-pong with 1, 64"
+  echo "and 1024 pairs, churn with socket value reuse, 10,000 idle sockets), run by"
+  echo "\`tools/bench-epoll.sh\`; its results are in [benchmarks-epoll.md](benchmarks-epoll.md)."
+  echo
   echo "## Raw results"
   echo
   echo '```'

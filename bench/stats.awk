@@ -5,7 +5,8 @@
 #   KEY SCENARIO N FIELD median min max count lo hi confidence
 # KEY is a program (uvafd, uvafd_aa, libuv, floor) or a paired ratio over the rounds:
 #   r_ul uvafd/libuv, r_uf uvafd/floor, r_fl floor/libuv, r_aa uvafd/uvafd_aa (the same
-#   binary twice: what noise alone looks like).
+#   binary twice: what noise alone looks like); r_uw uvafd/wepoll (ports/epoll/bench/run.sh,
+#   whose programs are uvafd, uvafd_aa and wepoll).
 # lo..hi is a distribution-free interval for the median: order statistics k and count+1-k,
 # with k the largest for which P(Binomial(count, 1/2) < k) <= 2.5%; its exact confidence is
 # printed (0 when there are too few rounds for any such k, and lo..hi is then min..max).
@@ -47,6 +48,7 @@ END {
     pair("r_uf", "uvafd", "floor", sr, q[1])
     pair("r_fl", "floor", "libuv", sr, q[1])
     pair("r_aa", "uvafd", "uvafd_aa", sr, q[1])
+    pair("r_uw", "uvafd", "wepoll", sr, q[1])
   }
   for (kf in n_) {
     c = n_[kf]
