@@ -1,6 +1,6 @@
 // 10,000 sockets added and removed at random with immediate value reuse (Wine hands a closed
 // value back at once): every event must name the current incarnation of a live socket, and
-// readability only one that was sent data.
+// readability only one that was sent data and has not read it since.
 #include <catch.hpp>
 
 #include <errno.h>
@@ -61,8 +61,14 @@ TEST_CASE("epoll churn: 10k sockets with value reuse, zero misrouted events", "[
       for (int i = 0; i < n; ++i) {
         ++events;
         bool ok = false;
-        for (auto& kv : live)
-          if (kv.second.tag == out[i].data.u64) ok = kv.second.has_data;
+        for (auto& kv : live) {
+          if (kv.second.tag != out[i].data.u64) continue;
+          ok = kv.second.has_data;
+          // Read it: a socket left readable is re-polled by every later wait (level-
+          // triggered), which made this test cost minutes without proving more. Once read,
+          // it has no data, so a second report for it counts as wrong.
+          if (ok && drain(kv.first) > 0) kv.second.has_data = false;
+        }
         auto q = closed_quietly.find(out[i].data.u64);
         if (!ok && q != closed_quietly.end() && q->second) {
           ++late;
