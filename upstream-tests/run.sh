@@ -5,11 +5,12 @@
 #
 #   upstream-tests/run.sh BUILD_DIR [TEST...]      (default: every test of libuv's list)
 #
-# Environment: UPSTREAM_LANES=N (default 2): how many tests run at once. Each lane is a network
-# namespace of its own (libuv's tests bind fixed ports: 9123, 9124, ...) with a Wine prefix and
-# a wineserver of its own started inside it (Wine's sockets are created by wineserver, so they
-# live in the namespace wineserver runs in). Without network namespaces (not root, no `ip`,
-# `ip netns add` refused) it runs one lane in the machine's own namespace and says so;
+# Environment: UPSTREAM_LANES=N (default 2): how many tests run at once. Each lane runs in a
+# network namespace of its own (`unshare --net`: libuv's tests bind fixed ports 9123, 9124, ...)
+# with a Wine prefix and a wineserver of its own started inside it (Wine creates sockets in
+# wineserver, so they live in the namespace wineserver runs in). The namespaces are anonymous:
+# they go away with the last process in them. Without them (not root, `unshare --net` refused,
+# loopback cannot be brought up) it runs one lane in the machine's own namespace and says so;
 # UPSTREAM_NETNS=0 asks for that mode.
 #
 # Time limits and clean-up: libuv's runner gives each test's child the list's own time limit.
@@ -17,12 +18,15 @@
 # starts in a kill-on-close job object and terminates what is left when the runner returns.
 # Each invocation is bounded by `timeout` (the test's limit + 30 s), and anything of ours still
 # running after it is killed by PID. Each lane stops its own wineserver (`wineserver -k` on its
-# own prefix) and the namespaces are deleted on the way out.
+# own prefix) at its end; the main script stops the lanes (by PID) and their wineservers when it
+# is interrupted, and a lane whose main script was killed stops before its next test.
 #
-# Internal: run.sh --lane N RUN_DIR is one lane (started by this script inside its namespace).
+# Internal: run.sh --lane N RUN_DIR is one lane (started by this script in its namespace);
+# run.sh --lane-net brings up a lane's network and prints what it has (fails if it cannot).
 set -u
 
 wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+self=$(readlink -f "$0")
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by the two modes.
@@ -47,6 +51,39 @@ read_task_list() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A lane's network, set up from inside its new namespace (where only a down loopback exists).
+# Loopback comes up with iproute2's `ip`, or without it through SIOCSIFFLAGS from python3.
+# With `ip`, a lane also gets an Ethernet-like interface (one end of a veth pair whose other end
+# stays in the lane too) with an address and a multicast route, as a machine on a network has:
+# libuv's multicast tests send to 239.255.0.1 and fail with no route to it. No default route:
+# a name lookup fails at once (network unreachable) instead of waiting for a DNS server a lane
+# cannot reach. Addresses are from the documentation ranges (RFC 5737, RFC 3849).
+lane_network() {
+  if command -v ip >/dev/null; then
+    ip link set lo up || return 1
+  else
+    python3 - <<'PY' || return 1
+import fcntl, socket, struct
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+request = struct.pack("16sH22x", b"lo", 0)
+flags = struct.unpack("16sH22x", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
+fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
+PY
+  fi
+  if command -v ip >/dev/null &&
+     ip link add uv0 type veth peer name uv1 2>/dev/null &&
+     ip addr add 192.0.2.2/24 dev uv0 &&
+     ip -6 addr add 2001:db8::2/64 dev uv0 nodad &&
+     ip link set uv1 up && ip link set uv0 up &&
+     ip route add 224.0.0.0/4 dev uv0; then
+    echo "loopback and a veth interface (192.0.2.2/24, 2001:db8::2/64, multicast route)"
+  else
+    echo "loopback only"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # One lane: takes tests from the shared queue until it is empty.
 
 lane_main() {
@@ -54,6 +91,9 @@ lane_main() {
   local lane_dir=$run_dir/lane$lane
   load_config "$(cat "$run_dir/build_dir")"
   lane_mode=$(cat "$run_dir/mode")
+  if [ "$lane_mode" = netns ]; then
+    lane_network > "$run_dir/lane$lane.net" || { echo "run.sh: lane $lane: no network" >&2; exit 1; }
+  fi
   read_task_list
   mkdir -p "$lane_dir"
   logs=$out/logs
@@ -69,17 +109,12 @@ lane_main() {
   "$UPSTREAM_WINE_RUN" cmd /c exit >/dev/null 2>&1
   start_wineserver
 
-  # Each side works in a directory of its own (libuv's fs tests write into the current
-  # directory), holding the fixtures libuv's tests open by relative path (test/fixtures/...).
-  local side
-  for side in libuv uvafd; do
-    rm -rf "${lane_dir:?}/work-$side"
-    mkdir -p "$lane_dir/work-$side/test"
-    cp -r "$UPSTREAM_LIBUV_SOURCE_DIR/test/fixtures" "$lane_dir/work-$side/test/"
-  done
-
   local index name lres ltime ures utime first
+  local parent
+  parent=$(cat "$run_dir/pid")
   while index=$(next_index "$run_dir"); do
+    # The main script was killed (CTest's timeout sends SIGKILL, no clean-up runs): stop too.
+    process_alive "$parent" || break
     name=$(sed -n "$((index + 1))p" "$run_dir/queue")
     [ -n "$name" ] || continue
     read -r lres ltime < <(run_one libuv "$name" "$logs/$name.libuv.log")
@@ -99,6 +134,13 @@ lane_main() {
 
   "$wineserver" -k >/dev/null 2>&1
   return 0
+}
+
+# A process that exists and is not a zombie (a killed parent waits as one until reaped).
+process_alive() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$state" ] && [ "$state" != Z ]
 }
 
 # Windows path of a Unix path (Wine maps / to Z:).
@@ -151,7 +193,7 @@ reap_leftovers() {
 # restarted so that the next test starts clean.
 check_lane_sockets() {
   local name=$1 side=$2 log=$3 left tries
-  [ "$lane_mode" = netns ] || return 0
+  [ "$lane_mode" = netns ] && command -v ss >/dev/null || return 0
   for tries in 1 2 3; do
     left=$(ss -Htuanp 2>/dev/null | grep 'users:(')
     [ -n "$left" ] || return 0
@@ -180,8 +222,16 @@ run_one() {
   ms=${limit_ms[$name]:-5000}
   # The test's own limit, plus Wine start-up of launcher, runner and child, plus margin.
   limit=$(( ms / 1000 + 30 ))
+  # A fresh working directory for each run (libuv's fs tests write into the current directory
+  # and what a failed test leaves behind, a test_dir its cleanup cannot remove, would fail the
+  # next test of the lane), holding the fixtures libuv's tests open by relative path
+  # (test/fixtures/...). The last one stays for a look after the run.
+  local work=$lane_dir/work-$side
+  [ -d "$work" ] && { chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"; }
+  mkdir -p "$work/test"
+  cp -r "$UPSTREAM_LIBUV_SOURCE_DIR/test/fixtures" "$work/test/"
   start=$(date +%s%N)
-  ( cd "$lane_dir/work-$side" &&
+  ( cd "$work" &&
     exec timeout -k 10 "$limit" "$UPSTREAM_WINE_RUN" "$launch_win" "$(winpath "$exe")" "$name" \
   ) > "$log" 2>&1
   rc=$?
@@ -252,6 +302,7 @@ main() {
   rm -rf "$run_dir"
   mkdir -p "$run_dir"
   echo "$build" > "$run_dir/build_dir"
+  echo $$ > "$run_dir/pid"
   printf '%s\n' "${tests[@]}" > "$run_dir/queue"
   echo 0 > "$run_dir/next"
 
@@ -259,49 +310,31 @@ main() {
   [ "$lanes" -ge 1 ] 2>/dev/null || lanes=1
   [ "$lanes" -gt ${#tests[@]} ] && lanes=${#tests[@]}
 
-  # Namespaces named after this build tree, so a run killed before its clean-up (CTest's
-  # timeout sends SIGKILL) is cleaned up by the next run of the same tree.
-  local tag
-  tag=$(printf '%s' "$out" | cksum | cut -d' ' -f1)
-  namespaces=()
-  local mode=netns n ns
-  for ((n = 0; n < lanes; n++)); do
-    ns=uvafd-up-$tag-$n
-    delete_namespace "$ns"
-    if [ "${UPSTREAM_NETNS:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v ip >/dev/null &&
-       ip netns add "$ns" 2>/dev/null && ip -n "$ns" link set lo up 2>/dev/null; then
-      namespaces+=("$ns")
-      add_lane_interface "$ns" || lane_net="loopback only"
-    else
-      ip netns del "$ns" 2>/dev/null
-      mode=serial
-      break
-    fi
-  done
-  if [ $mode = serial ]; then
-    for ns in "${namespaces[@]}"; do delete_namespace "$ns"; done
-    namespaces=()
-    lanes=1
-    if [ "${UPSTREAM_NETNS:-1}" = 0 ]; then
-      echo "run.sh: UPSTREAM_NETNS=0: one lane, in this machine's own network namespace"
-    else
-      echo "run.sh: network namespaces are not available here (needs root and iproute2's ip):" \
-           "running the tests one at a time in this machine's own network namespace"
-    fi
+  # Can this machine give a lane a network namespace of its own?
+  local mode=netns lane_net
+  if [ "${UPSTREAM_NETNS:-1}" = 0 ]; then
+    mode=serial
+    echo "run.sh: UPSTREAM_NETNS=0: one lane, in this machine's own network namespace"
+  elif ! lane_net=$(unshare --net bash "$self" --lane-net 2>/dev/null); then
+    mode=serial
+    echo "run.sh: no network namespace for a lane here (needs root and unshare --net, and ip" \
+         "or python3 to bring loopback up): the tests run one at a time in this machine's own" \
+         "network namespace"
   fi
+  [ $mode = serial ] && lanes=1
   echo "$mode" > "$run_dir/mode"
   trap cleanup EXIT
   trap 'exit 130' INT TERM
 
-  [ $mode = netns ] && echo "run.sh: each lane's network: $lane_net"
+  [ $mode = netns ] && echo "run.sh: each lane's network namespace has $lane_net"
   echo "run.sh: ${#tests[@]} tests, $lanes lane(s) ($mode); logs in $logs"
   local t0 t1 pids=() lane
   t0=$(date +%s)
   for ((lane = 0; lane < lanes; lane++)); do
     if [ $mode = netns ]; then
-      ip netns exec "${namespaces[$lane]}" bash "$0" --lane "$lane" "$run_dir" &
+      unshare --net bash "$self" --lane "$lane" "$run_dir" &
     else
-      bash "$0" --lane "$lane" "$run_dir" &
+      bash "$self" --lane "$lane" "$run_dir" &
     fi
     pids+=($!)
   done
@@ -332,41 +365,14 @@ main() {
   write_report "$build" "$mode" "$lanes" $((t1 - t0)) "$@"
 }
 
-# Beside loopback, a lane gets an Ethernet-like interface (one end of a veth pair whose other
-# end stays in the lane too) with an address and a multicast route, as a machine on a network
-# has: libuv's multicast tests send to 239.255.0.1 and fail with no route to it. No default
-# route: a name lookup fails at once (network unreachable) instead of waiting for a DNS server
-# that a lane cannot reach. Addresses are from the documentation ranges (RFC 5737, RFC 3849).
-lane_net="loopback and a veth interface (192.0.2.2/24, 2001:db8::2/64, multicast route)"
-add_lane_interface() {
-  local ns=$1
-  ip -n "$ns" link add uv0 type veth peer name uv1 2>/dev/null &&
-    ip -n "$ns" addr add 192.0.2.2/24 dev uv0 &&
-    ip -n "$ns" -6 addr add 2001:db8::2/64 dev uv0 nodad &&
-    ip -n "$ns" link set uv1 up &&
-    ip -n "$ns" link set uv0 up &&
-    ip -n "$ns" route add 224.0.0.0/4 dev uv0
-}
-
-delete_namespace() {
-  local ns=$1 pid
-  ip netns list 2>/dev/null | grep -q "^$ns\b" || return 0
-  # Everything in the namespace was started by a run of this script on this build tree.
-  for pid in $(ip netns pids "$ns" 2>/dev/null); do
-    kill -9 "$pid" 2>/dev/null && echo "run.sh: killed process $pid left in $ns" >&2
-  done
-  ip netns del "$ns" 2>/dev/null
-}
-
 lane_pids=()
 cleanup() {
-  local pid ns prefix
+  local pid prefix
   for pid in "${lane_pids[@]}"; do kill "$pid" 2>/dev/null; done
-  # Each lane's wineserver (and with it every process of that prefix), then the namespaces.
+  # Each lane's wineserver, and with it every process of that prefix.
   for prefix in "$out"/lanes/*/wineprefix; do
     [ -d "$prefix" ] && WINEPREFIX=$prefix "$wineserver" -k >/dev/null 2>&1
   done
-  for ns in "${namespaces[@]}"; do delete_namespace "$ns"; done
 }
 
 write_report() {
@@ -412,7 +418,7 @@ write_report() {
     echo
     echo "Generated by upstream-tests/run.sh on $(date -u '+%Y-%m-%d %H:%M UTC'); logs in $logs."
     echo "$n_total tests, $lanes lane(s) ($mode), $seconds s wall clock."
-    [ "$mode" = netns ] && echo "Each lane's network namespace: $lane_net."
+    [ "$mode" = netns ] && echo "Each lane's network namespace has $(cat "$out/run/lane0.net")."
     echo "Time: seconds of one launcher invocation (Wine start-up of launcher, runner and child"
     echo "included), real libuv / uvafd. Log: what the failing side's log says (libuv's when it"
     echo "fails there, else uvafd's)."
@@ -455,6 +461,8 @@ write_report() {
 
 if [ "${1:-}" = --lane ]; then
   lane_main "$2" "$3"
+elif [ "${1:-}" = --lane-net ]; then
+  lane_network
 else
   main "$@"
 fi
