@@ -2,7 +2,7 @@
 # Runs every uvafd test: the portable core natively under ASan/UBSan, then everything
 # cross-built for 64-bit Windows under Wine (the portable tests again, plus the real-socket
 # ones and the demo), then the x86 build under Wine's 32-bit half (the portable and reactor
-# tests, and libuv's poll and async tests). As root it first installs what is missing
+# tests, uvafd's own libuv tests, and libuv's poll and async tests). As root it first installs what is missing
 # (tools/bootstrap.sh).
 #
 #   tools/test.sh            (UVAFD_BUILD_DIR overrides ./build)
@@ -15,9 +15,9 @@ uvafd_bootstrap || exit 1
 # What the x86 tree builds and runs: the 32-bit pointer width matters to the reactor (packet
 # words, structure layouts) and to uvafd's uv_poll_t / uv_async_t, not to the rest.
 x86_targets=(lifecycle_test reactor_sim_test reactor_socket_test reactor_lifecycle_test
-             reactor_wakeup_test reactor_churn_test
+             reactor_wakeup_test reactor_churn_test compat_test
              uv_upstream_libuv uv_upstream_uvafd uv_upstream_launch upstream_test_list)
-x86_tests='^(lifecycle_test|reactor_[a-z_]*test|upstream_poll_async)$'
+x86_tests='^(lifecycle_test|reactor_[a-z_]*test|compat_test|upstream_poll_async)$'
 
 # Toolchain files by absolute path: CMake keeps a relative one relative in the cache of a tree
 # configured before, and libuv's baseline, configured in another folder, then cannot find it.
