@@ -115,7 +115,9 @@ UVAFD_API int uvafd_reactor_create(const uvafd_options* options, uvafd_reactor**
 
 /* Registers a socket (any SOCKET, including one owned by another library). The reactor polls
  * its base socket through its own helper handles: it never touches the socket's own
- * completion port association. Starts with no interest. */
+ * completion port association. Starts with no interest. UVAFD_EEXIST when a live registration
+ * already polls the same socket under another handle value (a DuplicateHandle or
+ * WSADuplicateSocket copy), where the system can tell (Windows 10 and later). */
 UVAFD_API int uvafd_poll_open(uvafd_reactor* r, uintptr_t socket, void* user_data,
                               uvafd_handle* out);
 
@@ -136,8 +138,8 @@ UVAFD_API int uvafd_wake(uvafd_reactor* r, uvafd_handle h);
  * stays with the reactor (a zombie) until the kernel has returned it; the caller need not wait. */
 UVAFD_API int uvafd_handle_close(uvafd_reactor* r, uvafd_handle h);
 
-/* Arms what changed, waits up to timeout_ms (-1: forever, 0: just poll), and calls cb for
- * each event. Returns the number of events delivered plus foreign packets handed to the port
+/* Arms what changed, waits up to timeout_ms (0: just poll; forever when negative or longer
+ * than INT64_MAX / 10000 ms, INT64_MAX included), and calls cb for each event. Returns the number of events delivered plus foreign packets handed to the port
  * hook (0 on timeout; it may also return 0 early when only internal packets arrived: call
  * again for the rest of the time) or an error. cb may open, change and close
  * registrations; it may not call wait, close or destroy on the reactor (UVAFD_EBUSY). */
