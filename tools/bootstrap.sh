@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_dir=${1:-build}
 packages=(cmake make g++ mingw-w64 g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix
-          wine64 catch2 spin python3 pkg-config)
+          wine64 catch2 spin python3 pkg-config iproute2)
 # The x86 build (tools/test.sh: build/win32): its compilers, and Wine's 32-bit half from the
 # i386 architecture (Debian's wine32; a 64-bit prefix then runs 32-bit programs too).
 packages+=(g++-mingw-w64-i686-posix gcc-mingw-w64-i686-posix wine32:i386)
