@@ -105,7 +105,8 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   if (socket == 0 || socket == ~KHandle(0)) return UVAFD_EBADF;  // 0 or INVALID_SOCKET
   KHandle base = 0;
   if (int err = find_base_socket(kernel_, socket, &base, &s_.nt_other)) return err;
-  if (another_handle_polled(base)) return UVAFD_EEXIST;
+  PinnedState* zombie_holder = nullptr;
+  if (another_handle_polled(base, &zombie_holder)) return UVAFD_EEXIST;
   PinnedState* s = slab_.acquire();
   if (!s) return UVAFD_ENOMEM;
   NtStatus st;
@@ -126,11 +127,14 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   s->user_data = user_data;
   s->wake_word.store(0, std::memory_order_relaxed);  // a poll state can never be woken
   transition(s, LifecycleEvent::Open);
+  // The same socket's closed registration, under another value, still has its poll in flight:
+  // this one arms only once that packet is back, as for the same value (update_one).
+  if (zombie_holder) duplicate_waits_.push_back(DuplicateWait{s, s->generation, zombie_holder});
   *out = uvafd_handle{s->generation, s->slot, 0};
   return 0;
 }
 
-bool Reactor::another_handle_polled(KHandle base) {
+bool Reactor::another_handle_polled(KHandle base, PinnedState** zombie_holder) {
   // One socket under two handle values (DuplicateHandle, WSADuplicateSocket) would get two
   // polls in flight, which Windows answers by losing events (wepoll#35). The same value is the
   // BaseSocketIndex's business; another value naming the same object only the kernel can tell.
@@ -141,16 +145,46 @@ bool Reactor::another_handle_polled(KHandle base) {
   if (bases_.size() == 0 || !kernel_.can_compare_objects()) return false;  // nobody to compare
   ++s_.nt_other;
   if (kernel_.handle_count(base) == 1) return false;
-  bool found = false;
+  bool live = false;
   slab_.for_each([&](PinnedState& o) {
-    // Only registrations that can still poll: not closed, not told their socket is gone.
-    if (found || o.kind != StateKind::Poll || !lifecycle_is_live(o.lifecycle) || o.socket_gone ||
-        o.base_socket == base)
-      return;
+    if (live || o.kind != StateKind::Poll || o.base_socket == base) return;
+    // A live registration that can still poll refuses the new one; a zombie whose poll is in
+    // flight only delays it. One told its socket is gone polls nothing.
+    const bool can_poll = lifecycle_is_live(o.lifecycle) && !o.socket_gone;
+    const bool in_flight = o.lifecycle == Lifecycle::Zombie && o.request_pending;
+    if (!can_poll && !(in_flight && !*zombie_holder)) return;
     ++s_.nt_other;
-    found = kernel_.same_object(o.base_socket, base) == 1;
+    if (kernel_.same_object(o.base_socket, base) != 1) return;
+    if (can_poll) live = true;
+    else *zombie_holder = &o;
   });
-  return found;
+  return live;
+}
+
+PinnedState* Reactor::duplicate_holder(PinnedState* s) {
+  for (size_t i = 0; i < duplicate_waits_.size(); ++i) {
+    const DuplicateWait& w = duplicate_waits_[i];
+    if (w.waiter != s || w.generation != s->generation) continue;
+    if (w.holder->request_pending) return w.holder;
+    duplicate_waits_.erase(duplicate_waits_.begin() + long(i));
+    return nullptr;
+  }
+  return nullptr;
+}
+
+void Reactor::release_duplicate_waiters(PinnedState* holder) {
+  for (size_t i = 0; i < duplicate_waits_.size();) {
+    const DuplicateWait w = duplicate_waits_[i];
+    if (w.holder != holder) {
+      ++i;
+      continue;
+    }
+    duplicate_waits_.erase(duplicate_waits_.begin() + long(i));
+    if (w.waiter->generation == w.generation && w.waiter->waiting_for_base) {
+      w.waiter->waiting_for_base = false;
+      queue_update(w.waiter);
+    }
+  }
 }
 
 int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
@@ -313,6 +347,12 @@ void Reactor::update_one(PinnedState* s) {
     return;
   }
   if (!s->interest) return;
+  if (PinnedState* zombie = duplicate_waits_.empty() ? nullptr : duplicate_holder(s)) {
+    // The same socket under another value: its closed registration's poll is still out.
+    if (!zombie->cancel_issued) cancel(zombie);
+    s->waiting_for_base = true;
+    return;
+  }
   PinnedState* holder = request_holder(s->base_socket);
   if (holder && !faults_.allow_second_poll) {
     // One poll per base socket. The holder is a zombie, a paused registration or an earlier
@@ -481,6 +521,7 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
       queue_update(w);
     });
   }
+  if (!duplicate_waits_.empty()) release_duplicate_waiters(s);
   transition(s, LifecycleEvent::KernelReleased);
   if (s->lifecycle == Lifecycle::Dead) {
     reclaim(s);

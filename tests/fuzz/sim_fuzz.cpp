@@ -99,6 +99,7 @@ class Run {
   struct Sock {
     KHandle value;
     bool open;
+    uint64_t object;  // handles of one socket (socket_duplicate) share it
   };
   struct Reg {
     uvafd_handle h;
@@ -164,9 +165,56 @@ class Run {
 
   // --- operations
   void op_socket_create() {
-    if (open_socks().size() >= kMaxSockets) return;
-    socks_.push_back(Sock{kernel_.socket_create(), true});
+    auto open = open_socks();
+    if (open.size() >= kMaxSockets) return;
+    if (!open.empty() && chance(20)) {
+      // A second handle to an open socket (DuplicateHandle, WSADuplicateSocket).
+      const Sock original = socks_[open[pick(open.size())]];
+      socks_.push_back(Sock{kernel_.socket_duplicate(original.value), true, original.object});
+      trace("socket_duplicate(%llu) -> %llu", (unsigned long long)original.value,
+            (unsigned long long)socks_.back().value);
+      return;
+    }
+    socks_.push_back(Sock{kernel_.socket_create(), true, ++objects_});
     trace("socket_create -> %llu", (unsigned long long)socks_.back().value);
+  }
+  // The object an open handle value names now (0: none).
+  uint64_t object_named_by(KHandle value) {
+    for (const Sock& x : socks_)
+      if (x.open && x.value == value) return x.object;
+    return 0;
+  }
+  // A live registration of the same socket as socks_[si] under another handle value: the
+  // reactor must refuse the new one.
+  bool registered_elsewhere(size_t si) {
+    for (const Reg& r : regs_)
+      if (r.live && socks_[r.sock].open && socks_[r.sock].object == socks_[si].object &&
+          socks_[r.sock].value != socks_[si].value)
+        return true;
+    return false;
+  }
+  // Whether the reactor may refuse it: as above, or a live registration whose socket was closed
+  // (its LOCAL_CLOSE not yet dequeued) has a value that now names the same socket. The reactor
+  // cannot tell that value's new owner from its old one until the packet comes.
+  bool may_refuse(size_t si) {
+    if (registered_elsewhere(si)) return true;
+    for (const Reg& r : regs_)
+      if (r.live && !r.gone && !socks_[r.sock].open &&
+          socks_[r.sock].value != socks_[si].value &&
+          object_named_by(socks_[r.sock].value) == socks_[si].object)
+        return true;
+    return false;
+  }
+  // A closed registration of this handle whose poll is still in flight (a zombie).
+  bool zombie_on(size_t si) {
+    for (const Reg& r : regs_) {
+      if (r.live || r.sock != si) continue;
+      const PinnedState* st = reactor_->peek(r.h);
+      if (st->generation == r.h.generation && st->lifecycle == Lifecycle::Zombie &&
+          st->request_pending)
+        return true;
+    }
+    return false;
   }
   void op_socket_close() {
     auto open = open_socks();
@@ -175,11 +223,19 @@ class Run {
     Sock& s = socks_[si];
     // The contract (docs/architecture.md): a socket may be closed under a registration whose
     // poll is in flight (LOCAL_CLOSE stops it); any other registration of it is closed first,
-    // since its next arm could name whatever socket gets the value next.
+    // since its next arm could name whatever socket gets the value next. A handle that is not
+    // the socket's last brings no LOCAL_CLOSE at all: every registration through it goes first.
+    bool last = true;
+    for (size_t i = 0; i < socks_.size(); ++i)
+      if (i != si && socks_[i].open && socks_[i].object == s.object) last = false;
     for (Reg& r : regs_) {
       if (!r.live || r.gone || r.sock != si) continue;
+      // In flight means still pending in the kernel: a poll that completed, its packet not yet
+      // dequeued, brings no LOCAL_CLOSE, and the registration would re-arm on the value.
       const PinnedState* st = reactor_->peek(r.h);
-      if (!(st->request_pending && !st->cancel_issued)) {
+      const bool pending = st->request_pending && !st->cancel_issued &&
+                           kernel_.packets_for(const_cast<PinnedState*>(st)) == 0;
+      if (!last || !pending) {
         Reg* keep = &r;
         const int rc = reactor_->handle_close(keep->h);
         trace("close(slot %u) before closing its socket -> %d", keep->h.slot, rc);
@@ -187,6 +243,10 @@ class Run {
         keep->live = false;
       }
     }
+    // Not the last handle, with a closed registration's poll still out through it: once the
+    // value is closed nobody can tell that poll's socket from the copy's, and a registration of
+    // the copy would arm beside it (docs/architecture.md lists this among the undetectable).
+    if (!last && zombie_on(si)) return;
     trace("closesocket %llu", (unsigned long long)s.value);
     kernel_.socket_close(s.value);
     s.open = false;
@@ -223,6 +283,14 @@ class Run {
     const int rc = reactor_->poll_open(socks_[si].value, tag, &h);
     trace("poll_open(%llu)%s -> %d slot %u gen %llu", (unsigned long long)socks_[si].value,
           in_callback ? " in callback" : "", rc, h.slot, (unsigned long long)h.generation);
+    // One socket under two values: refused exactly while another value's registration lives.
+    const bool elsewhere = registered_elsewhere(si);
+    if (rc == UVAFD_EEXIST && may_refuse(si)) return;
+    if (rc == 0 && elsewhere) {
+      fail("a second handle of a registered socket was accepted");
+      reactor_->handle_close(h);
+      return;
+    }
     if (rc != 0) return fail("poll_open failed: " + std::to_string(rc));
     Reg r;
     r.h = h;
@@ -549,6 +617,7 @@ class Run {
   std::deque<int> tags_;  // stable addresses: the user data the reactor hands back
   std::string failure_;
   int step_ = 0;
+  uint64_t objects_ = 0;
   bool quiet_ = false;
   uint64_t deliveries_ = 0;
 };

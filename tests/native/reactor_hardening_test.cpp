@@ -146,3 +146,35 @@ TEST_CASE("sim: a registration whose socket is gone does not block a duplicate",
   REQUIRE(f.reactor->handle_close(h) == 0);
   REQUIRE(f.reactor->handle_close(h2) == 0);
 }
+
+TEST_CASE("sim: a duplicate waits for the closed registration's poll of its socket",
+          "[sim][dup]") {
+  Fixture f;
+  f.kernel.set_async_cancel(true);  // a cancelled poll comes back later, as on a busy system
+  const KHandle s = f.kernel.socket_create();
+  const KHandle dup = f.kernel.socket_duplicate(s);
+  const uvafd_handle h = f.open(s);
+  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
+  f.wait();
+  REQUIRE(f.reactor->handle_close(h) == 0);  // a zombie: its cancelled poll is still out
+  CHECK(f.stats().zombies == 1);
+  // Closed, so not refused; but it must not arm beside the zombie's poll on the same socket.
+  const uvafd_handle h2 = f.open(dup);
+  REQUIRE(f.reactor->poll_set_interest(h2, UVAFD_READABLE) == 0);
+  const uint64_t submits = f.kernel.counters().submits;
+  CHECK(f.wait() == 0);
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.counters().submits == submits);
+  CHECK(f.kernel.pending_on(s) == 1);
+  f.kernel.complete_cancelled(SIZE_MAX);  // the zombie's packet comes back
+  CHECK(f.wait() == 0);
+  CHECK(f.stats().zombies == 0);
+  CHECK(f.wait() == 0);  // armed now
+  CHECK(f.kernel.pending_on(s) == 1);
+  f.kernel.socket_add_ready(s, kAfdReceive);
+  REQUIRE(f.wait() == 1);
+  CHECK(same(f.events[0].handle, h2));
+  CHECK(f.kernel.counters().max_pending_per_socket == 1);
+  REQUIRE(f.reactor->handle_close(h2) == 0);
+  f.kernel.set_async_cancel(false);
+}
