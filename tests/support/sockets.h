@@ -18,23 +18,13 @@
 #include <vector>
 
 #include "kernel.h"
+#include "loopback.h"
 #include "nt_kernel.h"
 #include "reactor.h"
 #include "uvafd/reactor.h"
 
 namespace uvafd_test {
 
-void winsock_init();
-struct TcpPair {
-  SOCKET a = INVALID_SOCKET;  // the connecting side
-  SOCKET b = INVALID_SOCKET;  // the accepted side
-};
-TcpPair tcp_pair();                // connected over 127.0.0.1, both non-blocking
-SOCKET udp_socket();               // bound to 127.0.0.1:0, non-blocking
-void send_to_self(SOCKET udp);     // one datagram to its own address
-void abortive_close(SOCKET s);     // SO_LINGER {1, 0}: the peer sees a reset
-void set_nonblocking(SOCKET s);
-int recv_all(SOCKET s);            // drains what is readable; returns bytes read
 
 // Counts what the reactor asks of the kernel and what comes back, per socket.
 class AuditKernel final : public uvafd::Kernel {

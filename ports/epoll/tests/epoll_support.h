@@ -12,20 +12,20 @@
 #include <cstdint>
 #include <vector>
 
+#include "loopback.h"
 #include "wepoll.h"
 #include "uvafd/reactor.h"
 
 namespace ep {
 
-void winsock_init();
-struct TcpPair {
-  SOCKET a = INVALID_SOCKET, b = INVALID_SOCKET;
-};
-TcpPair tcp_pair();
-SOCKET udp_socket();
-void send_to_self(SOCKET udp);
-void abortive_close(SOCKET s);
-int drain(SOCKET s);  // reads what is readable; bytes read
+// Loopback sockets: the shared test helpers (tests/support/loopback.h), plain winsock.
+using uvafd_test::abortive_close;
+using uvafd_test::send_to_self;
+using uvafd_test::tcp_pair;
+using uvafd_test::TcpPair;
+using uvafd_test::udp_socket;
+using uvafd_test::winsock_init;
+inline int drain(SOCKET s) { return uvafd_test::recv_all(s); }  // reads what is readable
 
 epoll_event ev(uint32_t events, uint64_t tag);
 // Waits up to timeout_ms; the events it returned.
