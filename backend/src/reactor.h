@@ -18,8 +18,9 @@
 
 namespace uvafd {
 
-// Deliberate defects for proving that the tests and the simulator's oracle can fail. All off
-// in normal use; only tests turn them on.
+// Deliberate defects for proving that the tests and the simulator's oracle can fail. They
+// can be switched on only in the fuzzer's build of the core (UVAFD_TEST_FAULTS); in the library
+// users link they are compile-time constants, all off.
 struct FaultSwitches {
   bool skip_generation_check = false;  // accept a packet whatever its generation says
   bool free_zombie_early = false;      // reclaim a closed state with its request in flight
@@ -55,7 +56,9 @@ class Reactor {
   int set_port_hooks(const uvafd_port_hooks* hooks);
 
   void set_trace(TraceFn trace) { trace_ = std::move(trace); }
+#ifdef UVAFD_TEST_FAULTS
   FaultSwitches& faults() { return faults_; }
+#endif
   // The state a handle names, whatever its lifecycle (tests look inside).
   const PinnedState* peek(uvafd_handle h) const { return slab_.at(h.slot); }
 
@@ -123,7 +126,11 @@ class Reactor {
   bool closing_ = false;  // teardown's drain: foreign packets have nobody to go to
   bool in_callback_ = false;
   TraceFn trace_;
+#ifdef UVAFD_TEST_FAULTS
   FaultSwitches faults_;
+#else
+  static constexpr FaultSwitches faults_{};  // every check on it folds away
+#endif
 
   // Counters. The atomic ones are touched by wake() from other threads.
   uvafd_stats s_{};
