@@ -17,6 +17,22 @@ using namespace compat_test;
 
 namespace {
 
+// libuv's TCP on loopback: server listening on a port the system picks, client and accepted
+// handles initialised; returns the address to connect to.
+sockaddr_in listen_loopback(uv_loop_t* loop, uv_tcp_t* server, uv_tcp_t* client,
+                            uv_tcp_t* accepted, uv_connection_cb on_connection) {
+  REQUIRE(uv_tcp_init(loop, server) == 0);
+  REQUIRE(uv_tcp_init(loop, client) == 0);
+  REQUIRE(uv_tcp_init(loop, accepted) == 0);
+  sockaddr_in addr;
+  REQUIRE(uv_ip4_addr("127.0.0.1", 0, &addr) == 0);
+  REQUIRE(uv_tcp_bind(server, reinterpret_cast<const sockaddr*>(&addr), 0) == 0);
+  int len = sizeof addr;
+  REQUIRE(uv_tcp_getsockname(server, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  REQUIRE(uv_listen(reinterpret_cast<uv_stream_t*>(server), 1, on_connection) == 0);
+  return addr;
+}
+
 struct EchoTest {
   uv_tcp_t server, client, accepted;
   uv_connect_t connect;
@@ -77,21 +93,13 @@ TEST_CASE("shared port: uv_tcp_t echo beside a uv_poll_t and a uv_async_t in one
   g = &t;
 
   // libuv's TCP: a server on an ephemeral port and a client that sends one message.
-  REQUIRE(uv_tcp_init(&l.loop, &t.server) == 0);
-  REQUIRE(uv_tcp_init(&l.loop, &t.client) == 0);
-  REQUIRE(uv_tcp_init(&l.loop, &t.accepted) == 0);
-  sockaddr_in addr;
-  REQUIRE(uv_ip4_addr("127.0.0.1", 0, &addr) == 0);
-  REQUIRE(uv_tcp_bind(&t.server, reinterpret_cast<const sockaddr*>(&addr), 0) == 0);
-  int len = sizeof addr;
-  REQUIRE(uv_tcp_getsockname(&t.server, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  REQUIRE(uv_listen(reinterpret_cast<uv_stream_t*>(&t.server), 1,
-                    [](uv_stream_t* server, int status) {
+  const sockaddr_in addr = listen_loopback(&l.loop, &t.server, &t.client, &t.accepted,
+                                           [](uv_stream_t* server, int status) {
     REQUIRE(status == 0);
     REQUIRE(uv_accept(server, reinterpret_cast<uv_stream_t*>(&g->accepted)) == 0);
     REQUIRE(uv_read_start(reinterpret_cast<uv_stream_t*>(&g->accepted), alloc_server,
                           on_server_read) == 0);
-  }) == 0);
+  });
   REQUIRE(uv_tcp_connect(&t.connect, &t.client, reinterpret_cast<const sockaddr*>(&addr),
                          [](uv_connect_t* req, int status) {
     REQUIRE(status == 0);
@@ -170,18 +178,11 @@ TEST_CASE("shared port: callbacks run in dequeue order, libuv's requests and pol
   Loop l;
   OrderTest t;
   o = &t;
-  REQUIRE(uv_tcp_init(&l.loop, &t.server) == 0);
-  REQUIRE(uv_tcp_init(&l.loop, &t.client) == 0);
-  REQUIRE(uv_tcp_init(&l.loop, &t.accepted) == 0);
-  sockaddr_in addr;
-  REQUIRE(uv_ip4_addr("127.0.0.1", 0, &addr) == 0);
-  REQUIRE(uv_tcp_bind(&t.server, reinterpret_cast<const sockaddr*>(&addr), 0) == 0);
-  int len = sizeof addr;
-  REQUIRE(uv_tcp_getsockname(&t.server, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  REQUIRE(uv_listen(reinterpret_cast<uv_stream_t*>(&t.server), 1, [](uv_stream_t* s, int) {
+  const sockaddr_in addr = listen_loopback(&l.loop, &t.server, &t.client, &t.accepted,
+                                           [](uv_stream_t* s, int) {
     REQUIRE(uv_accept(s, reinterpret_cast<uv_stream_t*>(&o->accepted)) == 0);
     ++o->connected;
-  }) == 0);
+  });
   REQUIRE(uv_tcp_connect(&t.connect, &t.client, reinterpret_cast<const sockaddr*>(&addr),
                          [](uv_connect_t*, int status) {
     REQUIRE(status == 0);
