@@ -71,7 +71,7 @@ def uv(text):
     names = {}
     for sc, n, p, rest in re.findall(r"^- (\w+) (\d+), (\w+): (.*)$", section7, re.M):
         names[(p, sc, n)] = [x.rsplit(" ", 1) for x in rest.split(", ")]
-    for row in _table_rows(section7, "scenario"):
+    for row in _table_rows(section7, "scenario | K1, K2"):
         sc, n = row[0].split()
         k1, k2 = row[1].split(", ")
         trace_cases.append("%s %s %s %s" % (sc, n, k1, k2))
