@@ -3,8 +3,9 @@
 verdicts, prints the table and renders docs/benchmarks.md, docs/benchmarks-epoll.md and the
 chart from the templates in templates/ (the prose lives there; this file fills in numbers).
 
-  bench_report.py uv|epoll --work DIR      the round loop's work directory: writes DIR/run.jsonl,
-                                           prints the table, renders the doc unless docs=0
+  bench_report.py uv|epoll --work DIR [--out-dir docs]   the round loop's work directory (see
+                    bench/rounds.sh): writes DIR/run.jsonl, prints the table and renders the
+                    report into --out-dir unless the run's meta says docs=0
   bench_report.py uv|epoll --record FILE [--out MD]   renders a saved record (no chart)
   bench_report.py uv|epoll --from-doc MD [--out MD]   renders from the numbers of a rendered doc
 """
@@ -334,7 +335,8 @@ class UvReport:
         return "%s to %s" % (fmt(min(lo)), fmt(max(hi))) if lo else "-"
 
     def async_range(self):
-        return "; ".join("%s thread(s): %s" % (t, self.range_of("async", t)) for t in ("1", "2", "4"))
+        return "%s wakeups/s with 1 sender thread, %s with 2 and %s with 4" % tuple(
+            self.range_of("async", t) for t in ("1", "2", "4"))
 
     def chart(self, png):
         """Renders the chart with gnuplot; False when gnuplot is not installed."""
@@ -462,7 +464,9 @@ def main(argv=None):
     src.add_argument("--work", help="the round loop's work directory")
     src.add_argument("--record", help="a saved run.jsonl")
     src.add_argument("--from-doc", help="a rendered report, read back into a record")
-    ap.add_argument("--out", help="the Markdown file to write (default: docs/ when --work)")
+    ap.add_argument("--out", help="the Markdown file to write (--record, --from-doc)")
+    ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"),
+                    help="--work: the folder of the report (and chart), default docs/")
     args = ap.parse_args(argv)
     cls, doc_name = REPORTS[args.which]
     if args.work:
@@ -480,7 +484,7 @@ def main(argv=None):
         print(report.text())
         if report.meta.get("docs", "1") != "1":
             return 0
-        out = out or os.path.join(ROOT, "docs", doc_name)
+        out = os.path.join(args.out_dir, doc_name)
         if args.which == "uv":
             png = os.path.join(os.path.dirname(out), "benchmarks.png")
             report.meta["chart"] = "1" if report.chart(png) else "0"
