@@ -1,19 +1,50 @@
 """The statistics of the benchmark reports: the interval rule by hand, and the whole summary
 of a run against bench/stats.awk, which computed it before this tool did.
 
-testdata/stats_*.expected were printed by `awk -f bench/stats.awk FILE.txt | sort` (mawk, LC_ALL=C)
-on the inputs beside them, before the awk script was removed: two samples of the committed
-reports' raw results and a seeded synthetic run (1 to 20 rounds, ties, zero denominators,
-missing partners, nt lines without events, malformed lines).
+testdata/stats_*.expected were printed by `awk -f bench/stats.awk INPUT | sort` (mawk, LC_ALL=C)
+before the awk script was removed: on the two samples of the committed reports' raw results
+beside them, and on synthetic_run() below.
 """
 
 import os
+import random
 import unittest
 
 import bench_record
 from stats import binom_cdf, summarize, printed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def synthetic_run():
+    """The seeded synthetic input stats_synthetic.expected was printed from: 1 to 12, 17 and 20
+    rounds (the interval's k changes at 6, 9, 12, 17 and 20), ties, zero denominators, runs
+    without a result, nt lines with and without events, malformed lines."""
+    random.seed(18)
+    out = []
+    for n in list(range(1, 13)) + [17, 20]:
+        for r in range(1, n + 1):
+            for p in ("uvafd", "libuv", "floor", "uvafd_aa", "wepoll"):
+                if random.random() < 0.1:
+                    continue
+                v = random.choice([0, 1, 1, 2.5, random.uniform(0, 3e4), random.lognormvariate(6, 1)])
+                if p == "libuv" and random.random() < 0.1:
+                    v = 0
+                out.append("round=%d req=%d result lib=%s scenario=s%d value=%.3f" % (r, n, p, n, v))
+                if p == "uvafd" and random.random() < 0.3:
+                    events = random.choice([0, 7, 100.5])
+                    out.append("round=%d req=%d nt lib=uvafd scenario=s%d submit=%d post=3 total=9 events=%s"
+                               % (r, n, n, random.randint(0, 50), events))
+    for r in range(1, 8):
+        for p in ("uvafd", "libuv"):
+            out.append("round=%d req=0 result lib=%s scenario=close value=%.1f iters_mean=%.3f iters_max=%d"
+                       % (r, p, random.uniform(20, 300), random.random(), random.randint(0, 2)))
+    out += ["round=1 req=0 something else entirely",
+            "round=2 req=3 result lib=uvafd scenario=odd n=3 value=12abc unit=x noequals",
+            "round=2 req=3 nt lib=uvafd scenario=odd n=3 submit=4",
+            "round=3 req=3 result lib=uvafd scenario=odd n=4 value=1e3 unit=x",
+            "round=3 req=3 result lib=libuv scenario=odd n=4 value=-2 unit=x"]
+    return out
 
 
 class IntervalRule(unittest.TestCase):
@@ -51,9 +82,11 @@ class IntervalRule(unittest.TestCase):
 
 
 class SameAsStatsAwk(unittest.TestCase):
-    def check(self, name):
-        with open(os.path.join(HERE, "testdata", "stats_%s.txt" % name)) as f:
-            records = [r for r in map(bench_record.parse_line, f) if r]
+    def check(self, name, lines=None):
+        if lines is None:
+            with open(os.path.join(HERE, "testdata", "stats_%s.txt" % name)) as f:
+                lines = f.read().splitlines()
+        records = [r for r in map(bench_record.parse_line, lines) if r]
         with open(os.path.join(HERE, "testdata", "stats_%s.expected" % name)) as f:
             expected = f.read().splitlines()
         self.assertEqual(bench_record.summary_lines(bench_record.summaries(records)), expected)
@@ -65,7 +98,7 @@ class SameAsStatsAwk(unittest.TestCase):
         self.check("epoll_sample")
 
     def test_synthetic(self):
-        self.check("synthetic")
+        self.check("synthetic", synthetic_run())
 
 
 if __name__ == "__main__":
