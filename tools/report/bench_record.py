@@ -4,6 +4,9 @@ measured, as JSON lines, and the per-(program, scenario, N) statistics computed 
 The benchmark programs print one line per measurement, "result lib=L scenario=S n=N value=V
 unit=U key=value...", and the uvafd build one "nt ..." line of NT call counters; the round
 loop prefixes "round=R req=N" (N as asked for). Those lines are parsed here and nowhere else.
+The programs keep that text format rather than printing JSON: the smoke tests and the reports'
+"Raw results" sections show it as it is, and a record rebuilt from a committed report
+(bench_from_doc.py) then holds exactly what the programs printed.
 A record is one JSON object per line:
   {"type": "meta", ...}             the run's settings and machine (strings, as the shell saw them)
   {"type": "result" | "nt", "round", "req", "program", "scenario", "value", "unit",
