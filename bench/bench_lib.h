@@ -1,5 +1,5 @@
 /* What bench_uv.c asks of the library it is linked with, beyond libuv's API: its name and, for
- * uvafd only, the reactor's own NT call counters. bench_lib_libuv.c and bench_lib_uvafd.cpp each
+ * uvafd only, the reactor's own NT call counters. bench_lib_libuv.c and bench_lib_uvafd.c each
  * define these; bench_uv.c itself is compiled once and linked with one or the other. */
 #ifndef UVAFD_BENCH_LIB_H_
 #define UVAFD_BENCH_LIB_H_

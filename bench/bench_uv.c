@@ -7,7 +7,7 @@
  * when that is given (used to count kernel calls over a fixed number of events), and prints one
  * line "result lib=... scenario=... n=... value=... unit=... events=... seconds=... ...".
  * Linked with uvafd it also prints "nt lib=uvafd ..." with the reactor's own NT call counters
- * over the measured window (bench_lib_uvafd.cpp).
+ * over the measured window (bench_lib_uvafd.c).
  *
  * Scenarios (see bench_common.h for the usage text):
  *   async N     N threads, each with its own uv_async_t; a thread sends, then waits (yielding)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The epoll port's benchmark (issue 12): builds what is missing, runs the same epoll program
+# The epoll port's benchmark: builds what is missing, runs the same epoll program
 # linked against uvafd_epoll and against wepoll 1.5.8 under Wine, prints the table and writes
 # docs/benchmarks-epoll.md. About six minutes on two cores with the defaults.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs uvafd's benchmarks (issue 5): builds what is missing, runs every scenario under Wine for
+# Runs uvafd's benchmarks: builds what is missing, runs every scenario under Wine for
 # real libuv 1.44.2, uvafd and the raw-ntdll floor, prints the table and writes
 # docs/benchmarks.md and docs/benchmarks.png. About thirteen minutes on two cores.
 #

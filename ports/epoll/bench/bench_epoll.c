@@ -1,4 +1,4 @@
-/* The epoll port's benchmark (issue 12): one program written against the epoll API only
+/* The epoll port's benchmark: one program written against the epoll API only
  * (wepoll.h's five functions), compiled once and linked twice: against wepoll 1.5.8's released
  * single file (bench_epoll_wepoll.exe) and against uvafd_epoll (bench_epoll_uvafd.exe).
  * ports/epoll/bench/run.sh runs both and writes docs/benchmarks-epoll.md.

@@ -1,0 +1,202 @@
+"""The benchmarks' run record: what one run of bench/run.sh or ports/epoll/bench/run.sh
+measured, as JSON lines, and the per-(program, scenario, N) statistics computed from it.
+
+The benchmark programs print one line per measurement, "result lib=L scenario=S n=N value=V
+unit=U key=value...", and the uvafd build one "nt ..." line of NT call counters; the round
+loop prefixes "round=R req=N" (N as asked for). Those lines are parsed here and nowhere else.
+The programs keep that text format rather than printing JSON: the smoke tests and the reports'
+"Raw results" sections show it as it is, and a record rebuilt from a committed report
+(bench_from_doc.py) then holds exactly what the programs printed.
+A record is one JSON object per line:
+  {"type": "meta", ...}             the run's settings and machine (strings, as the shell saw them)
+  {"type": "result" | "nt", "round", "req", "program", "scenario", "value", "unit",
+   "fields": {...}, "raw": "..."}   one measurement (raw: the line as printed, for the report)
+  {"type": "failure", "text"}       a run that printed no result line
+  {"type": "trace", "program", "scenario", "n", "k1", "k2", "per", "names"}
+                                    wineserver requests per event (bench/trace_count.sh)
+"""
+
+import json
+import os
+import re
+from collections import defaultdict
+
+from stats import summarize, printed
+
+# The paired ratios over the rounds: the programs of one round run back to back, so a slow
+# change in the machine's load cancels out of each. r_aa divides the uvafd binary by itself
+# (run twice in every round): what noise alone does to a ratio.
+PAIRS = (("r_ul", "uvafd", "libuv"), ("r_uf", "uvafd", "floor"), ("r_fl", "floor", "libuv"),
+         ("r_aa", "uvafd", "uvafd_aa"), ("r_uw", "uvafd", "wepoll"))
+NT_FIELDS = ("submit", "cancel", "post", "dequeue", "other", "total")
+
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def number(text):
+    """A field's numeric value the way the shell tools read it: its longest numeric prefix,
+    0 when there is none (a field a program did not print counts as 0)."""
+    m = _NUMBER.match(text or "")
+    return float(m.group(0)) if m else 0.0
+
+
+def parse_line(line):
+    """'round=R req=N result|nt key=value...' -> a measurement record, or None."""
+    words = line.split()
+    for i, w in enumerate(words):
+        if w in ("result", "nt"):
+            kind, rest = w, words[i + 1:]
+            break
+    else:
+        return None
+    fields = {}
+    for w in rest:
+        parts = w.split("=")
+        fields[parts[0]] = parts[1] if len(parts) > 1 else ""
+    value_of = lambda w: w.split("=")[1] if len(w.split("=")) > 1 else ""
+    return {"type": kind, "round": value_of(words[0]), "req": value_of(words[1]) if len(words) > 1 else "",
+            "program": fields.get("lib", ""), "scenario": fields.get("scenario", ""),
+            "value": fields.get("value"), "unit": fields.get("unit"), "fields": fields,
+            "raw": line.rstrip("\n")}
+
+
+def trace_record(program, scenario, n, k1, k2, out_a, out_b, names_a, names_b):
+    """Requests per event from two traced runs to K1 and K2 events: (R2 - R1) / (E2 - E1), so
+    start-up and teardown cancel out; and the same per request name (>= 0.05 kept), the
+    largest first. out_*: trace_count.sh's "requests=R events=E"; names_*: its "count name"."""
+    def grab(text, key):
+        m = re.search(r"(?:^|\s)%s=(\d+)" % key, text or "")
+        return int(m.group(1)) if m else None
+    ra, ea, rb, eb = grab(out_a, "requests"), grab(out_a, "events"), grab(out_b, "requests"), grab(out_b, "events")
+    rec = {"type": "trace", "program": program, "scenario": scenario, "n": n, "k1": k1, "k2": k2,
+           "per": None, "names": None}
+    if None in (ra, ea, rb, eb) or eb <= ea:
+        return rec
+    rec["per"] = "%.2f" % ((rb - ra) / (eb - ea))
+
+    def counts(text):
+        c = {}
+        for line in (text or "").splitlines():
+            p = line.split()
+            if len(p) >= 2:
+                c[p[1]] = int(p[0])
+        return c
+    a, b = counts(names_a), counts(names_b)
+    rows = []
+    for name, nb in b.items():
+        v = (nb - a.get(name, 0)) / (eb - ea)
+        if v >= 0.05:
+            rows.append((name, "%.2f" % v))
+    # Largest first; equal values by name, descending (the order `sort -k2 -rn` gave).
+    rows.sort(key=lambda r: (float(r[1]), r[0] + " " + r[1]), reverse=True)
+    rec["names"] = [list(r) for r in rows]
+    return rec
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def collect(work):
+    """The record of one run from the round loop's work directory: meta (KEY=VALUE lines),
+    results (the prefixed program lines), failures, and traces.list ("program scenario n k1
+    k2" per traced case, with trace-P-S-N-{a,b}.out and .names beside it)."""
+    records = [{"type": "meta"}]
+    for line in (_read(os.path.join(work, "meta")) or "").splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            records[0][k] = v
+    for line in (_read(os.path.join(work, "results")) or "").splitlines():
+        rec = parse_line(line)
+        if rec:
+            records.append(rec)
+    for line in (_read(os.path.join(work, "failures")) or "").splitlines():
+        records.append({"type": "failure", "text": line})
+    for line in (_read(os.path.join(work, "traces.list")) or "").splitlines():
+        p = line.split()
+        if len(p) != 5:
+            continue
+        base = os.path.join(work, "trace-%s-%s-%s" % tuple(p[:3]))
+        records.append(trace_record(*p, _read(base + "-a.out"), _read(base + "-b.out"),
+                                    _read(base + "-a.names"), _read(base + "-b.names")))
+    return records
+
+
+def save(records, path):
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, sort_keys=False) + "\n")
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def summaries(records):
+    """{(key, field): Summary}; key is "PROGRAM SCENARIO N" for a program and "RATIO SCENARIO N"
+    for a paired ratio of PAIRS; fields: value, iters_max and iters_mean (close), nt_* per
+    event (nt lines). The key uses N as asked for (req), not as the program printed it."""
+    vals = defaultdict(list)
+    one = {}
+    rounds = set()
+    for r in records:
+        f = r.get("fields") or {}
+        if r.get("type") == "result":
+            lib, sc, req = f.get("lib", ""), f.get("scenario", ""), r["req"]
+            key = "%s %s %s" % (lib, sc, req)
+            vals[(key, "value")].append(number(f.get("value")))
+            one[(lib, sc + " " + req, r["round"])] = f.get("value")
+            rounds.add((sc + " " + req, r["round"]))
+            if sc == "close":
+                vals[(key, "iters_max")].append(number(f.get("iters_max")))
+                vals[(key, "iters_mean")].append(number(f.get("iters_mean")))
+        elif r.get("type") == "nt" and number(f.get("events")) > 0:
+            key = "%s %s %s" % (f.get("lib", ""), f.get("scenario", ""), r["req"])
+            for x in f:
+                if x in NT_FIELDS:
+                    vals[(key, "nt_" + x)].append(number(f[x]) / number(f["events"]))
+    for screq, rnd in rounds:
+        for name, a, b in PAIRS:
+            if (a, screq, rnd) in one and (b, screq, rnd) in one and number(one[(b, screq, rnd)]) > 0:
+                vals[(name + " " + screq, "value")].append(
+                    number(one[(a, screq, rnd)]) / number(one[(b, screq, rnd)]))
+    return {kf: summarize(v) for kf, v in vals.items()}
+
+
+def summary_lines(summ):
+    """The summaries as text, one "KEY FIELD median min max count lo hi confidence" line each
+    (sorted), the format bench/stats.awk printed: the tests compare against it."""
+    out = []
+    for (key, field), s in summ.items():
+        out.append("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (
+            key, field, s.median, s.min, s.max, s.count, s.lo, s.hi, s.conf))
+    return sorted(out)
+
+
+class Numbers:
+    """The statistics of one run, read the way the reports read them (printed precision)."""
+
+    def __init__(self, records):
+        self.records = records
+        self.meta = next((r for r in records if r.get("type") == "meta"), {})
+        self._s = {kf: printed(s) for kf, s in summaries(records).items()}
+        self.traces = {(t["program"], t["scenario"], t["n"]): t
+                       for t in records if t.get("type") == "trace"}
+
+    def get(self, key, scenario, n, field="value", which="median"):
+        s = self._s.get(("%s %s %s" % (key, scenario, n), field))
+        return None if s is None else getattr(s, which)
+
+    def trace(self, program, scenario, n):
+        return self.traces.get((program, scenario, str(n)))
+
+    def lines(self, kind=("result", "nt")):
+        return [r for r in self.records if r.get("type") in kind]
+
+    def failures(self):
+        return [r["text"] for r in self.records if r.get("type") == "failure"]

@@ -1,0 +1,135 @@
+"""The benchmark reports: the committed docs re-render from their own numbers byte for byte,
+and the verdict rules on small runs made up for each case."""
+
+import os
+import unittest
+
+import bench_from_doc
+import bench_record
+import bench_report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(lines, **meta):
+    """A record from raw result lines ("round lib scenario req value")."""
+    recs = [dict({"type": "meta"}, **meta)]
+    for line in lines:
+        rnd, lib, sc, req, value = line.split()
+        recs.append(bench_record.parse_line(
+            "round=%s req=%s result lib=%s scenario=%s n=%s value=%s unit=x" % (rnd, req, lib, sc, req, value)))
+    return recs
+
+
+def rounds(sc, req, n, **values):
+    """n rounds of scenario SC REQ; values: program -> a function of the round."""
+    return ["%d %s %s %s %r" % (r, p, sc, req, f(r)) for r in range(1, n + 1) for p, f in values.items()]
+
+
+class CommittedDocsRerender(unittest.TestCase):
+    def check(self, which, name):
+        path = os.path.join(ROOT, "docs", name)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        cls = bench_report.REPORTS[which][0]
+        self.assertEqual(cls(bench_from_doc.EXTRACT[which](text)).markdown(), text)
+
+    def test_benchmarks_md(self):
+        self.check("uv", "benchmarks.md")
+
+    def test_benchmarks_epoll_md(self):
+        self.check("epoll", "benchmarks-epoll.md")
+
+
+class ThroughputVerdicts(unittest.TestCase):
+    def verdict(self, lines):
+        rep = bench_report.UvReport(run(lines, cases="churn 0", trace="0"))
+        return next(r[8] for r in rep.rows if r[0].startswith("3. churn"))
+
+    def test_yes_when_the_median_ratio_reaches_the_target(self):
+        self.assertEqual(self.verdict(rounds("churn", "0", 9, uvafd=lambda r: 100 + r, libuv=lambda r: 100)), "yes")
+
+    def test_noise_when_the_interval_still_reaches_it(self):
+        # ratios 0.955 .. 1.035: median 0.995, below 1; its interval reaches 1
+        lines = rounds("churn", "0", 9, uvafd=lambda r: 94.5 + r, libuv=lambda r: 100)
+        self.assertEqual(self.verdict(lines), "noise")
+
+    def test_no_when_the_interval_lies_below(self):
+        self.assertEqual(self.verdict(rounds("churn", "0", 9, uvafd=lambda r: 80 + r, libuv=lambda r: 100)), "no")
+
+    def test_ratios_are_paired_by_round(self):
+        # Both halve in round 5 onwards: each round's ratio is 1, whatever the medians do.
+        lines = rounds("churn", "0", 9, uvafd=lambda r: 100 if r < 5 else 50, libuv=lambda r: 100 if r < 5 else 50)
+        rep = bench_report.UvReport(run(lines, cases="churn 0", trace="0"))
+        self.assertEqual(rep.get("r_ul", "churn", "0", which="lo"), 1.0)
+
+    def test_async_needs_both_targets(self):
+        lines = rounds("async", "1", 9, uvafd=lambda r: 100, libuv=lambda r: 90, floor=lambda r: 200)
+        rep = bench_report.UvReport(run(lines, cases="async 1", trace="0"))
+        self.assertEqual(rep.rows[0][8], "no")  # 0.5x the floor, below 0.8x
+
+
+class TraceVerdicts(unittest.TestCase):
+    def verdict(self, u, l, names_u, names_l):
+        recs = run([], trace="1", trace_cases="async 1 500 2500")
+        recs.append({"type": "trace", "program": "uvafd", "scenario": "async", "n": "1", "k1": "500",
+                     "k2": "2500", "per": u, "names": names_u})
+        recs.append({"type": "trace", "program": "libuv", "scenario": "async", "n": "1", "k1": "500",
+                     "k2": "2500", "per": l, "names": names_l})
+        rep = bench_report.UvReport(recs)
+        return rep.rows[-1][8]
+
+    def test_yes_at_or_below_libuv(self):
+        self.assertEqual(self.verdict("4.00", "4.00", [["select", "1.00"]], [["select", "1.00"]]), "yes")
+
+    def test_noise_when_only_blocking_dequeues_are_extra(self):
+        self.assertEqual(self.verdict("5.00", "4.50", [["select", "1.00"], ["remove_completion", "3.00"]],
+                                      [["select", "0.80"], ["remove_completion", "2.70"]]), "noise")
+
+    def test_no_when_another_request_is_extra(self):
+        self.assertEqual(self.verdict("5.00", "4.50", [["select", "1.00"], ["ioctl", "0.50"]],
+                                      [["select", "1.00"]]), "no")
+
+    def test_no_when_libuv_was_not_measured(self):
+        self.assertEqual(self.verdict("5.00", None, [["select", "1.00"]], None), "no")
+
+
+class TraceCounts(unittest.TestCase):
+    def test_per_event_and_names_largest_first(self):
+        rec = bench_record.trace_record(
+            "uvafd", "pingpong", "1", "300", "1300", "requests=1000 events=300", "requests=3000 events=1300",
+            "300 select\n600 ioctl\n5 rare\n", "1300 select\n2600 ioctl\n1000 recv\n40 rare\n")
+        self.assertEqual(rec["per"], "2.00")
+        # equal values: by name, descending (select before recv); rare: 0.035 < 0.05, left out
+        self.assertEqual(rec["names"], [["ioctl", "2.00"], ["select", "1.00"], ["recv", "1.00"]])
+
+    def test_a_failed_run_has_no_count(self):
+        rec = bench_record.trace_record("uvafd", "async", "1", "500", "2500", None, "requests=9 events=2500", "", "")
+        self.assertEqual((rec["per"], rec["names"]), (None, None))
+
+
+class EpollReadings(unittest.TestCase):
+    def reading(self, n, uvafd):
+        lines = rounds("pingpong", "1", n, uvafd=uvafd, wepoll=lambda r: 100, uvafd_aa=lambda r: 100)
+        return bench_report.EpollReport(run(lines, cases="pingpong 1")).table().splitlines()[2].split(" | ")[-1]
+
+    def test_faster_slower_same(self):
+        self.assertEqual(self.reading(9, lambda r: 120 + r), "uvafd faster |")
+        self.assertEqual(self.reading(9, lambda r: 80 + r), "uvafd slower |")
+        self.assertEqual(self.reading(9, lambda r: 95 + r), "same within noise |")
+
+    def test_too_few_rounds(self):
+        self.assertEqual(self.reading(5, lambda r: 200), "too few rounds |")
+
+
+class Templates(unittest.TestCase):
+    def test_every_placeholder_is_filled(self):
+        # A missing value raises KeyError in fill(); rendering an empty run must still work.
+        for which, (cls, _doc) in bench_report.REPORTS.items():
+            text = cls(run([], cases="", trace="1", trace_cases="")).markdown()
+            self.assertNotIn("${", text, which)
+            self.assertNotIn("{{", text, which)
+
+
+if __name__ == "__main__":
+    unittest.main()
