@@ -62,7 +62,8 @@ for side in uvafd libuv; do
     "$(realpath "$work/$side")"/*) ;;
     *) fail "find_package(libuv) found $found, not the $side prefix" ;;
   esac
-  sed -n 's/^-- \(libuv targets: .*\)/  \1/p' "$work/configure-$side.log" | tee "$work/targets-$side"
+  sed -n 's/^-- \(libuv targets: .*\)/  \1/p' "$work/configure-$side.log" |
+    tee "$work/targets-$side"
   cmake --build "$dir" >"$work/build-$side.log" ||
     { cat "$work/build-$side.log"; fail "the consumer does not build against $side"; }
   cp "$work/$side/bin/libuv.dll" "$dir/"
@@ -104,7 +105,8 @@ done
 unset PKG_CONFIG_LIBDIR
 for pc in libuv-static libuv; do
   cmp -s "$work/variables-uvafd-$pc" "$work/variables-libuv-$pc" ||
-    fail "$pc.pc: the variables differ: uvafd $(paste -sd' ' "$work/variables-uvafd-$pc"), libuv $(paste -sd' ' "$work/variables-libuv-$pc")"
+    fail "$pc.pc: the variables differ: uvafd $(paste -sd' ' "$work/variables-uvafd-$pc")," \
+         "libuv $(paste -sd' ' "$work/variables-libuv-$pc")"
   echo "$pc.pc: the same variables on both sides ($(paste -sd' ' "$work/variables-libuv-$pc"))"
 done
 
@@ -119,11 +121,13 @@ files "$work/libuv" >"$work/files-libuv"
 LC_ALL=C comm -23 "$work/files-libuv" "$work/files-uvafd" >"$work/missing"
 LC_ALL=C comm -13 "$work/files-libuv" "$work/files-uvafd" >"$work/extra"
 grep -v uvafd "$work/extra" >"$work/extra-foreign" || true
-echo "installed files: real libuv $(wc -l <"$work/files-libuv"), uvafd $(wc -l <"$work/files-uvafd")"
+echo "installed files: real libuv $(wc -l <"$work/files-libuv")," \
+     "uvafd $(wc -l <"$work/files-uvafd")"
 echo "  libuv's missing from uvafd's ($(wc -l <"$work/missing")):"
 sed 's/^/    /' "$work/missing"
 echo "  uvafd's extra ($(wc -l <"$work/extra"), $(wc -l <"$work/extra-foreign") not named uvafd):"
 sed 's/^/    /' "$work/extra"
 [ ! -s "$work/missing" ] || fail "uvafd's install lacks files libuv's has"
-[ ! -s "$work/extra-foreign" ] || fail "uvafd installs files under names neither libuv's nor uvafd's"
+[ ! -s "$work/extra-foreign" ] ||
+  fail "uvafd installs files under names neither libuv's nor uvafd's"
 echo "libuv names: uvafd's install provides every name of libuv $version's"
