@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compares the export tables of real libuv's DLL and uvafd's: a program linked against libuv's
-# uv.dll finds every function it imports in uvafd_uv.dll only if the two name lists are equal.
+# Compares the export tables of real libuv's DLL and uvafd's: a program linked against real
+# libuv's libuv.dll finds every function it imports in uvafd's DLL (libuv.dll too, or its alias
+# uvafd_uv.dll) only if the two name lists are equal.
 # Prints the names missing in uvafd and the names uvafd exports that libuv does not; fails
 # unless both lists are empty (or if a table cannot be read).
 # usage: compare-exports.sh OBJDUMP LIBUV_DLL UVAFD_DLL
@@ -25,7 +26,7 @@ exports "$libuv_dll" >"$work/libuv" || { echo "exports: cannot read $libuv_dll";
 exports "$uvafd_dll" >"$work/uvafd" || { echo "exports: cannot read $uvafd_dll"; exit 1; }
 n_libuv=$(wc -l <"$work/libuv")
 n_uvafd=$(wc -l <"$work/uvafd")
-echo "exports: $(basename "$libuv_dll") (real libuv) $n_libuv, $(basename "$uvafd_dll") $n_uvafd"
+echo "exports: real libuv's $(basename "$libuv_dll") $n_libuv, uvafd's $(basename "$uvafd_dll") $n_uvafd"
 
 LC_ALL=C comm -23 "$work/libuv" "$work/uvafd" >"$work/missing"
 LC_ALL=C comm -13 "$work/libuv" "$work/uvafd" >"$work/extra"

@@ -36,8 +36,14 @@ else()
   set(_uvafd_baseline_build ${CMAKE_COMMAND} --build <BINARY_DIR> --config Release --target uv_a uv)
 endif()
 
+# Where `cmake --install` of the baseline puts real libuv (no build step does; the package test
+# does, to build a consumer against libuv's own install). Given at configure time because
+# libuv writes it into its libuv.pc and libuv-static.pc then (an install --prefix elsewhere
+# would leave them pointing here).
+set(UVAFD_LIBUV_BASELINE_PREFIX "${UVAFD_LIBUV_BASELINE_DIR}-install")
 set(_uvafd_baseline_args
   -DCMAKE_BUILD_TYPE=Release
+  "-DCMAKE_INSTALL_PREFIX=${UVAFD_LIBUV_BASELINE_PREFIX}"
   -DLIBUV_BUILD_TESTS=OFF
   -DLIBUV_BUILD_BENCH=OFF
   -DBUILD_TESTING=OFF)
@@ -70,3 +76,11 @@ set_target_properties(libuv_baseline PROPERTIES
   INTERFACE_LINK_LIBRARIES
     "ws2_32;iphlpapi;userenv;dbghelp;ole32;uuid;shell32;psapi;user32;advapi32")
 add_dependencies(libuv_baseline libuv_baseline_build)
+
+# The baseline's paths for directories that include this file after the first one (the include
+# guard skips it there, so its variables exist only in the first includer's scope): read them
+# as $<TARGET_PROPERTY:libuv_baseline,UVAFD_BASELINE_DIR> (and _DLL, _PREFIX).
+set_target_properties(libuv_baseline PROPERTIES
+  UVAFD_BASELINE_DIR "${UVAFD_LIBUV_BASELINE_DIR}"
+  UVAFD_BASELINE_DLL "${UVAFD_LIBUV_BASELINE_DLL}"
+  UVAFD_BASELINE_PREFIX "${UVAFD_LIBUV_BASELINE_PREFIX}")

@@ -27,7 +27,7 @@ add_tree() {
   local tree=$1 name=$2
   [ -f "$tree/CMakeCache.txt" ] || return 0
   # CTest knows every test: the ones whose command is the Wine runner and a .exe are Windows
-  # programs; their folder's DLLs go with them (compat_dll_test needs uvafd_uv.dll).
+  # programs; their folder's DLLs go with them (compat_dll_test needs uvafd's libuv.dll).
   ctest --test-dir "$tree" --show-only=json-v1 | python3 -c '
 import json, sys
 for t in json.load(sys.stdin)["tests"]:
