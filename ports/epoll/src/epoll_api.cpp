@@ -79,7 +79,8 @@ HANDLE create() {
     return nullptr;
   }
   std::unique_ptr<Port> owned;
-  {
+  HANDLE h = nullptr;
+  try {
     Port* raw = nullptr;
     const int err = Port::create(&raw);
     owned.reset(raw);
@@ -88,9 +89,7 @@ HANDLE create() {
       fail(err == UVAFD_ENOMEM ? ENOMEM : EIO);
       return nullptr;
     }
-  }
-  HANDLE h = owned->handle();
-  try {
+    h = owned->handle();
     // Ownership moves only when the control block exists: if it cannot be allocated, `owned`
     // still has the port and frees it once.
     std::shared_ptr<Port> shared(std::move(owned));

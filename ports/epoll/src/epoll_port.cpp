@@ -56,6 +56,18 @@ uint32_t epoll_events_from(uint32_t events, int status) {
   return out;
 }
 
+// No exception may leave the port's entry points, and one thrown half-way through a reactor
+// call would leave the port's own state (in_kernel_, a half-made entry) behind: whatever the
+// reactor does on a failed allocation, here it is UVAFD_ENOMEM.
+template <typename Call>
+int guarded(Call&& call) noexcept {
+  try {
+    return call();
+  } catch (...) {
+    return UVAFD_ENOMEM;
+  }
+}
+
 bool same(uvafd_handle a, uvafd_handle b) {
   return a.slot == b.slot && a.generation == b.generation;
 }
@@ -85,6 +97,10 @@ struct Entry {
   Entry* next = nullptr;
   Entry* edge_prev = nullptr;
   Entry* edge_next = nullptr;
+  // Its registration could not be closed (a failed allocation): out of the set, its events
+  // ignored, freed once a later close succeeds (the reactor still names it as user_data).
+  bool doomed = false;
+  Entry* doomed_next = nullptr;
 };
 
 int Port::create(Port** out) {
@@ -94,8 +110,8 @@ int Port::create(Port** out) {
   uvafd_options options;
   uvafd_options_init(&options);
   options.dequeue_batch = kBatch;  // batch_ holds what one wait can deliver
-  int err = uvafd_reactor_create(&options, &p->reactor_);
-  if (!err) err = uvafd_wakeup_open(p->reactor_, nullptr, &p->wakeup_);
+  int err = guarded([&] { return uvafd_reactor_create(&options, &p->reactor_); });
+  if (!err) err = guarded([&] { return uvafd_wakeup_open(p->reactor_, nullptr, &p->wakeup_); });
   if (!err) err = uvafd_reactor_port(p->reactor_, &p->port_handle_);
   if (err) {
     delete p;
@@ -108,6 +124,11 @@ int Port::create(Port** out) {
 Port::~Port() {
   if (reactor_) uvafd_reactor_destroy(reactor_);  // drains every request first
   for (auto& kv : by_socket_) delete kv.second;
+  while (doomed_) {
+    Entry* next = doomed_->doomed_next;
+    delete doomed_;
+    doomed_ = next;
+  }
 }
 
 bool Port::own(Lock& lk) {
@@ -124,14 +145,44 @@ bool Port::own(Lock& lk) {
 int Port::reactor_wait(int64_t timeout_ms) {
   batch_size_ = 0;
   ++reactor_waits_;
-  return uvafd_reactor_wait(
-      reactor_, timeout_ms,
-      [](void* arg, const uvafd_event* event) {
-        auto* self = static_cast<Port*>(arg);
-        if (self->batch_size_ < kBatch) self->batch_[self->batch_size_++] = *event;
-        else ++self->batch_overflow_;
-      },
-      this);
+  retry_doomed();
+  return guarded([&] {
+    return uvafd_reactor_wait(
+        reactor_, timeout_ms,
+        [](void* arg, const uvafd_event* event) {
+          auto* self = static_cast<Port*>(arg);
+          if (self->batch_size_ < kBatch) self->batch_[self->batch_size_++] = *event;
+          else ++self->batch_overflow_;
+        },
+        this);
+  });
+}
+
+// Closes e's registration and frees it; if the reactor cannot close it now, e waits in doomed_
+// (its events ignored) and the next reactor wait tries again.
+void Port::release(Entry* e) {
+  const int rc = guarded([&] { return uvafd_handle_close(reactor_, e->handle); });
+  if (rc == 0 || rc == UVAFD_EBADF) {
+    delete e;
+    return;
+  }
+  e->doomed = true;
+  e->doomed_next = doomed_;
+  doomed_ = e;
+}
+
+void Port::retry_doomed() {
+  Entry** link = &doomed_;
+  while (*link) {
+    Entry* e = *link;
+    const int rc = guarded([&] { return uvafd_handle_close(reactor_, e->handle); });
+    if (rc == 0 || rc == UVAFD_EBADF) {
+      *link = e->doomed_next;
+      delete e;
+    } else {
+      link = &e->doomed_next;
+    }
+  }
 }
 
 // The owner's part of a wait: what the reactor delivered becomes the set's state.
@@ -144,6 +195,7 @@ void Port::apply() {
       ++misrouted_;
       continue;
     }
+    if (e->doomed) continue;
     if ((ev.events & UVAFD_LOCAL_CLOSE) || ev.status < 0) {
       // The socket was closed: like Linux, it leaves the set by itself, and what it had not
       // handed out yet goes with it (its value may already be another socket's). A poll that
@@ -185,13 +237,16 @@ void Port::drain() {
   }
 }
 
-void Port::update_interest(Entry* e) {
+int Port::update_interest(Entry* e) {
   // UVAFD_LOCAL_CLOSE always: a disabled or paused socket keeps a poll in flight that only its
   // close completes, so its value never outlives it in by_socket_ (wepoll #34).
   uint32_t want = UVAFD_LOCAL_CLOSE;
   if (!e->oneshot_fired) want |= interest_for(e->user_events) & ~e->edge_reported;
-  if (want == e->armed) return;
-  if (uvafd_poll_set_interest(reactor_, e->handle, want) == 0) e->armed = want;
+  if (want == e->armed) return 0;
+  // On failure `armed` stays as it was, so the next call tries again.
+  const int rc = guarded([&] { return uvafd_poll_set_interest(reactor_, e->handle, want); });
+  if (rc == 0) e->armed = want;
+  return rc;
 }
 
 // EPOLLET: a report handed out in an earlier epoll_wait call is polled again from the next call
@@ -274,11 +329,10 @@ void Port::dequeue(Entry* e) {
 
 void Port::drop(Entry* e) {
   dequeue(e);
-  uvafd_handle_close(reactor_, e->handle);
   auto it = by_socket_.find(e->sock);
   if (it != by_socket_.end() && it->second == e) by_socket_.erase(it);
   unlist_edge(e);
-  delete e;
+  release(e);
 }
 
 int Port::take_ready(epoll_event* out, int maxevents) {
@@ -327,12 +381,12 @@ int Port::add(SOCKET sock, const epoll_event& ev) {
   }
   auto* e = new (std::nothrow) Entry{sock};
   if (!e) return ENOMEM;
-  int err = uvafd_poll_open(reactor_, sock, e, &e->handle);
+  int err = guarded([&] { return uvafd_poll_open(reactor_, sock, e, &e->handle); });
   if (err == UVAFD_EEXIST) {
     // A live registration names the same socket object under another value: maybe one whose
     // socket was closed and whose LOCAL_CLOSE is still queued. Apply what is queued and retry.
     drain();
-    err = uvafd_poll_open(reactor_, sock, e, &e->handle);
+    err = guarded([&] { return uvafd_poll_open(reactor_, sock, e, &e->handle); });
   }
   if (err) {
     delete e;
@@ -340,38 +394,44 @@ int Port::add(SOCKET sock, const epoll_event& ev) {
   }
   e->user_events = ev.events;
   e->data = ev.data;
-  update_interest(e);
-  // Armed now, not at the next wait: a socket closed before then completes it (LOCAL_CLOSE).
-  if (e->armed) e->proven_armed = uvafd_poll_arm(reactor_, e->handle) == 1;
-  if (e->armed == 0) {
-    // Another registration of the same base socket (a duplicated handle) has interest: AFD
-    // cannot poll one socket twice.
-    uvafd_handle_close(reactor_, e->handle);
-    delete e;
-    return EEXIST;
+  err = update_interest(e);
+  if (err) {
+    // EEXIST: another registration of the same base socket (a duplicated handle) has interest,
+    // and AFD cannot poll one socket twice.
+    release(e);
+    return errno_from(err);
   }
+  // Armed now, not at the next wait: a socket closed before then completes it (LOCAL_CLOSE).
+  e->proven_armed = guarded([&] { return uvafd_poll_arm(reactor_, e->handle); }) == 1;
   try {
     by_socket_.emplace(sock, e);
-  } catch (const std::bad_alloc&) {
-    uvafd_handle_close(reactor_, e->handle);
-    delete e;
+  } catch (...) {
+    release(e);
     return ENOMEM;
   }
   return 0;
 }
 
 int Port::mod(Entry* e, const epoll_event& ev) {
+  const Entry before = *e;
   e->user_events = ev.events;
   e->data = ev.data;
   e->oneshot_fired = false;
   e->edge_reported = 0;
+  if (const int err = update_interest(e)) {
+    // Nothing changed: the caller may try again.
+    e->user_events = before.user_events;
+    e->data = before.data;
+    e->oneshot_fired = before.oneshot_fired;
+    e->edge_reported = before.edge_reported;
+    return errno_from(err);
+  }
   e->edge_handed = false;
   unlist_edge(e);
   // Re-armed: a report received under the old mask is not handed out; the new poll reports
   // what is ready now, once (Linux re-polls a modified socket, and a ONESHOT one fires once).
   e->pending = 0;
   dequeue(e);
-  update_interest(e);
   e->proven_armed = false;
   return 0;
 }

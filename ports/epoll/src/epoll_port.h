@@ -61,7 +61,9 @@ class Port {
   void list_edge(Entry* e);
   void unlist_edge(Entry* e);
   void drain();
-  void update_interest(Entry* e);
+  int update_interest(Entry* e);  // 0 or the reactor's error
+  void release(Entry* e);
+  void retry_doomed();
   void restore_edges();
   void enqueue(Entry* e);
   void dequeue(Entry* e);
@@ -85,6 +87,7 @@ class Port {
   // event must not fail (it runs inside the reactor, where no exception may pass).
   uvafd_event batch_[kBatch];
   uint32_t batch_size_ = 0;
+  Entry* doomed_ = nullptr;  // entries whose registration could not be closed yet
   uint64_t batch_overflow_ = 0;       // events that did not fit: must be 0
   uint64_t reactor_waits_ = 0;        // uvafd_reactor_wait calls begun (arming clock)
   uint64_t wait_calls_ = 0;           // epoll_wait calls begun: EPOLLET's clock
