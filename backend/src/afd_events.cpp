@@ -26,6 +26,7 @@ uint32_t events_from_afd(uint32_t afd) {
   if (afd & (kAfdDisconnect | kAfdAbort)) events |= UVAFD_DISCONNECT;
   if (afd & kAfdReceiveExpedited) events |= UVAFD_PRIORITIZED;
   if (afd & (kAfdAbort | kAfdConnectFail)) events |= UVAFD_ERROR;
+  if (afd & kAfdConnectFail) events |= UVAFD_CONNECT_FAILED;
   if (afd & kAfdLocalClose) events |= UVAFD_LOCAL_CLOSE;
   return events;
 }

@@ -542,7 +542,7 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   }
   const uint32_t seen = events_from_afd(afd);
   uint32_t events = seen & s->interest;
-  if (events) events |= seen & UVAFD_ERROR;
+  if (events) events |= seen & (UVAFD_ERROR | UVAFD_CONNECT_FAILED);
   if (seen & UVAFD_LOCAL_CLOSE) {
     mark_socket_gone(s);
     events |= UVAFD_LOCAL_CLOSE;

@@ -499,7 +499,7 @@ class Run {
       if (e->user_data != r->tag) return fail("event with another registration's user data");
       if (!r->armable) return fail("event for a registration that could not have armed");
       if (!r->interest) return fail("event for a stopped registration");
-      if (e->events & ~(r->interest | UVAFD_LOCAL_CLOSE | UVAFD_ERROR))
+      if (e->events & ~(r->interest | UVAFD_LOCAL_CLOSE | UVAFD_ERROR | UVAFD_CONNECT_FAILED))
         return fail("event outside the interest");
       if (e->events & UVAFD_LOCAL_CLOSE) {
         if (socks_[r->sock].open) return fail("LOCAL_CLOSE for an open socket");

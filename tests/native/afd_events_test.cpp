@@ -39,7 +39,8 @@ TEST_CASE("afd events: translation of each bit", "[afd]") {
   CHECK(events_from_afd(kAfdReceiveExpedited) == UVAFD_PRIORITIZED);
   CHECK(events_from_afd(kAfdAbort) ==
         (UVAFD_READABLE | UVAFD_WRITABLE | UVAFD_DISCONNECT | UVAFD_ERROR));
-  CHECK(events_from_afd(kAfdConnectFail) == (UVAFD_READABLE | UVAFD_WRITABLE | UVAFD_ERROR));
+  CHECK(events_from_afd(kAfdConnectFail) ==
+        (UVAFD_READABLE | UVAFD_WRITABLE | UVAFD_ERROR | UVAFD_CONNECT_FAILED));
   CHECK(events_from_afd(kAfdLocalClose) == UVAFD_LOCAL_CLOSE);
   CHECK(events_from_afd(kAfdConnect) == 0);
   CHECK(events_from_afd(0) == 0);

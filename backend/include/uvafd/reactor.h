@@ -56,7 +56,9 @@ enum {
   UVAFD_WAKEUP = 0x10,      /* a wakeup source was woken (uvafd_wake) */
   UVAFD_LOCAL_CLOSE = 0x20, /* the socket was closed under a live registration; it is
                                stopped for good (its SOCKET value may already be reused) */
-  UVAFD_ERROR = 0x40        /* the socket reported ABORT or CONNECT_FAIL (informational) */
+  UVAFD_ERROR = 0x40,       /* the socket reported ABORT or CONNECT_FAIL (informational) */
+  UVAFD_CONNECT_FAILED = 0x80 /* with UVAFD_ERROR: it was CONNECT_FAIL, a refused or failed
+                                 connect, not a reset (epoll reports the two differently) */
 };
 
 #define UVAFD_INTEREST_MASK \

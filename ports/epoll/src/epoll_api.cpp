@@ -1,5 +1,11 @@
 // wepoll's five functions: the registry of open ports (a HANDLE is looked up, never
-// dereferenced, so a stale or random one gets EBADF), and errno + GetLastError() on failure.
+// dereferenced, so a stale or random one is refused), and errno + GetLastError() on failure,
+// decided as wepoll 1.5.8 decides them (its api.c and err.c): the operation's own error first,
+// then, on any failure, a handle that is not a valid kernel handle overrides it with EBADF,
+// because Linux's epoll_ctl checks its file descriptors before anything else.
+//
+// No C++ exception leaves these functions: every one is caught here and becomes -1 with
+// ENOMEM (ERROR_NOT_ENOUGH_MEMORY), and the port stays usable (a C caller cannot catch it).
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
@@ -20,12 +26,18 @@ namespace {
 using uvafd_epoll::Port;
 
 std::mutex g_mu;
+using Registry = std::unordered_map<void*, std::shared_ptr<Port>>;
 // Keyed by the reactor's completion port HANDLE: a real kernel handle, unique while open.
-std::unordered_map<void*, std::shared_ptr<Port>>& registry() {
-  static auto* ports = new std::unordered_map<void*, std::shared_ptr<Port>>();
-  return *ports;  // never destroyed: a port may be closed from an atexit handler
+// Never destroyed: a port may be closed from an atexit handler. In static storage, because an
+// empty map allocates nothing: a failed allocation can fail one call, never every later one.
+alignas(Registry) unsigned char g_registry_storage[sizeof(Registry)];
+Registry* registry() {
+  static Registry* ports = new (g_registry_storage) Registry();
+  return ports;
 }
 
+// wepoll's err.c pairs each Windows error it sets with one errno; these are the ones a port
+// sets (EIO is ours: a reactor failure wepoll has no equivalent for).
 DWORD win_error_for(int e) {
   switch (e) {
     case EBADF: return ERROR_INVALID_HANDLE;
@@ -40,15 +52,22 @@ DWORD win_error_for(int e) {
 }
 
 int fail(int e) {
-  errno = e;
   SetLastError(win_error_for(e));
+  errno = e;
   return -1;
+}
+
+// wepoll's err_check_handle: EBADF for a value that names no open handle. GetHandleInformation
+// accepts INVALID_HANDLE_VALUE (the current process), hence the explicit test.
+void check_handle(HANDLE h) {
+  DWORD flags;
+  if (h == INVALID_HANDLE_VALUE || !GetHandleInformation(h, &flags)) fail(EBADF);
 }
 
 std::shared_ptr<Port> find(HANDLE h) {
   std::lock_guard<std::mutex> g(g_mu);
-  auto it = registry().find(h);
-  return it == registry().end() ? nullptr : it->second;
+  auto it = registry()->find(h);
+  return it == registry()->end() ? nullptr : it->second;
 }
 
 HANDLE create() {
@@ -59,24 +78,29 @@ HANDLE create() {
     fail(ENOMEM);
     return nullptr;
   }
-  Port* raw = nullptr;
-  const int err = Port::create(&raw);
-  if (err) {
-    WSACleanup();
-    fail(err == UVAFD_ENOMEM ? ENOMEM : EIO);
-    return nullptr;
-  }
+  std::unique_ptr<Port> owned;
+  HANDLE h = nullptr;
   try {
-    std::shared_ptr<Port> p(raw);
+    Port* raw = nullptr;
+    const int err = Port::create(&raw);
+    owned.reset(raw);
+    if (err) {
+      WSACleanup();
+      fail(err == UVAFD_ENOMEM ? ENOMEM : EIO);
+      return nullptr;
+    }
+    h = owned->handle();
+    // Ownership moves only when the control block exists: if it cannot be allocated, `owned`
+    // still has the port and frees it once.
+    std::shared_ptr<Port> shared(std::move(owned));
     std::lock_guard<std::mutex> g(g_mu);
-    registry().emplace(p->handle(), p);
-    return p->handle();
-  } catch (const std::bad_alloc&) {
-    delete raw;
+    registry()->emplace(h, std::move(shared));  // on failure, `shared` frees the port once
+  } catch (...) {
     WSACleanup();
     fail(ENOMEM);
     return nullptr;
   }
+  return h;
 }
 
 }  // namespace
@@ -103,10 +127,16 @@ int epoll_close(HANDLE ephnd) {
   std::shared_ptr<Port> p;
   {
     std::lock_guard<std::mutex> g(g_mu);
-    auto it = registry().find(ephnd);
-    if (it == registry().end()) return fail(EBADF);
+    Registry* ports = registry();
+    auto it = ports->find(ephnd);
+    if (it == ports->end()) {
+      // A valid handle that is no epoll port is EINVAL, anything else EBADF (wepoll).
+      fail(EINVAL);
+      check_handle(ephnd);
+      return -1;
+    }
     p = std::move(it->second);
-    registry().erase(it);
+    ports->erase(it);
   }
   p->close();  // waiters return; the reactor is torn down when the last caller lets go
   p.reset();
@@ -115,19 +145,40 @@ int epoll_close(HANDLE ephnd) {
 }
 
 int epoll_ctl(HANDLE ephnd, int op, SOCKET sock, struct epoll_event* event) {
-  std::shared_ptr<Port> p = find(ephnd);
-  if (!p) return fail(EBADF);
-  const int err = p->ctl(op, sock, event);
-  return err ? fail(err) : 0;
+  int err;
+  try {
+    std::shared_ptr<Port> p = find(ephnd);
+    err = p ? p->ctl(op, sock, event) : EINVAL;
+  } catch (...) {
+    err = ENOMEM;
+  }
+  if (!err) return 0;
+  fail(err);
+  check_handle(ephnd);
+  check_handle(reinterpret_cast<HANDLE>(sock));
+  return -1;
 }
 
 int epoll_wait(HANDLE ephnd, struct epoll_event* events, int maxevents, int timeout) {
-  std::shared_ptr<Port> p = find(ephnd);
-  if (!p) return fail(EBADF);
+  // Before the handle, as wepoll does.
   if (maxevents <= 0) return fail(EINVAL);
-  if (!events) return fail(EFAULT);
-  const int n = p->wait(events, maxevents, timeout);
-  return n < 0 ? fail(-n) : n;
+  int n;
+  try {
+    std::shared_ptr<Port> p = find(ephnd);
+    if (!p) {
+      n = -EINVAL;
+    } else if (!events) {
+      n = -EFAULT;
+    } else {
+      n = p->wait(events, maxevents, timeout);
+    }
+  } catch (...) {
+    n = -ENOMEM;
+  }
+  if (n >= 0) return n;
+  fail(-n);
+  check_handle(ephnd);
+  return -1;
 }
 
 }  // extern "C"
@@ -137,4 +188,10 @@ int uvafd_epoll_stats(HANDLE ephnd, uvafd_stats* out, uint64_t* misrouted) {
   std::shared_ptr<Port> p = find(ephnd);
   if (!p) return EBADF;
   return p->stats(out, misrouted);
+}
+
+// For the port's own tests (not exported from the DLL): the port's broken invariants, 0 if none.
+int uvafd_epoll_broken_invariants(HANDLE ephnd) {
+  std::shared_ptr<Port> p = find(ephnd);
+  return p ? p->broken_invariants() : -1;
 }

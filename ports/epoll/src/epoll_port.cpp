@@ -37,10 +37,16 @@ uint32_t interest_for(uint32_t epoll_events) {
   return interest;
 }
 
+// What Linux reports after connect() failed, and wepoll copies (its sock.c): no EPOLLHUP.
+constexpr uint32_t kConnectFailed =
+    EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLRDNORM | EPOLLWRNORM | EPOLLRDHUP;
+
 // The reactor's READABLE already covers a peer's FIN and a reset (recv returns), WRITABLE a
-// reset and a failed connect; ERROR (ABORT or CONNECT_FAIL) is what Linux reports as
-// EPOLLERR | EPOLLHUP for a reset connection or a refused connect.
+// reset and a failed connect. A reset (ABORT) is what Linux reports as EPOLLERR | EPOLLHUP; a
+// failed connect is kConnectFailed, whatever readable and writable the reactor derived from it.
 uint32_t epoll_events_from(uint32_t events, int status) {
+  if (events & UVAFD_CONNECT_FAILED)
+    return kConnectFailed | ((events & UVAFD_PRIORITIZED) ? kEpollPri : 0);
   uint32_t out = 0;
   if (events & UVAFD_READABLE) out |= kEpollIn;
   if (events & UVAFD_WRITABLE) out |= kEpollOut;
@@ -50,13 +56,22 @@ uint32_t epoll_events_from(uint32_t events, int status) {
   return out;
 }
 
+// No exception may leave the port's entry points, and one thrown half-way through a reactor
+// call would leave the port's own state (in_kernel_, a half-made entry) behind: whatever the
+// reactor does on a failed allocation, here it is UVAFD_ENOMEM.
+template <typename Call>
+int guarded(Call&& call) noexcept {
+  try {
+    return call();
+  } catch (...) {
+    return UVAFD_ENOMEM;
+  }
+}
+
 bool same(uvafd_handle a, uvafd_handle b) {
   return a.slot == b.slot && a.generation == b.generation;
 }
 
-void collect(void* arg, const uvafd_event* event) {
-  static_cast<std::vector<uvafd_event>*>(arg)->push_back(*event);
-}
 
 }  // namespace
 
@@ -71,21 +86,32 @@ struct Entry {
   uint32_t pending = 0;        // EPOLL* bits received, not yet handed out
   uint32_t edge_reported = 0;  // EPOLLET: reactor bits reported, not polled until re-armed
   uint64_t edge_handed_at = 0; // EPOLLET: wait_calls_ when the report was handed out
-  bool edge_handed = false;
+  bool edge_handed = false;    // the report is out; polled again from a later epoll_wait on
+  bool edge_listed = false;    // in edges_head_'s list (it may outlive edge_handed)
+  uint64_t queued_at = 0;      // reactor_waits_ when its report was received
   bool oneshot_fired = false;  // EPOLLONESHOT: disabled until EPOLL_CTL_MOD
   bool queued = false;
   uint64_t deliveries = 0;     // readiness the reactor delivered (ADD's liveness test)
   bool proven_armed = false;   // its poll was in flight when ADD returned; nothing came since
   Entry* prev = nullptr;
   Entry* next = nullptr;
+  Entry* edge_prev = nullptr;
+  Entry* edge_next = nullptr;
+  // Its registration could not be closed (a failed allocation): out of the set, its events
+  // ignored, freed once a later close succeeds (the reactor still names it as user_data).
+  bool doomed = false;
+  Entry* doomed_next = nullptr;
 };
 
 int Port::create(Port** out) {
   *out = nullptr;
   Port* p = new (std::nothrow) Port();
   if (!p) return UVAFD_ENOMEM;
-  int err = uvafd_reactor_create(nullptr, &p->reactor_);
-  if (!err) err = uvafd_wakeup_open(p->reactor_, nullptr, &p->wakeup_);
+  uvafd_options options;
+  uvafd_options_init(&options);
+  options.dequeue_batch = kBatch;  // batch_ holds what one wait can deliver
+  int err = guarded([&] { return uvafd_reactor_create(&options, &p->reactor_); });
+  if (!err) err = guarded([&] { return uvafd_wakeup_open(p->reactor_, nullptr, &p->wakeup_); });
   if (!err) err = uvafd_reactor_port(p->reactor_, &p->port_handle_);
   if (err) {
     delete p;
@@ -98,6 +124,11 @@ int Port::create(Port** out) {
 Port::~Port() {
   if (reactor_) uvafd_reactor_destroy(reactor_);  // drains every request first
   for (auto& kv : by_socket_) delete kv.second;
+  while (doomed_) {
+    Entry* next = doomed_->doomed_next;
+    delete doomed_;
+    doomed_ = next;
+  }
 }
 
 bool Port::own(Lock& lk) {
@@ -111,15 +142,60 @@ bool Port::own(Lock& lk) {
   return !closing_;
 }
 
+int Port::reactor_wait(int64_t timeout_ms) {
+  batch_size_ = 0;
+  ++reactor_waits_;
+  retry_doomed();
+  return guarded([&] {
+    return uvafd_reactor_wait(
+        reactor_, timeout_ms,
+        [](void* arg, const uvafd_event* event) {
+          auto* self = static_cast<Port*>(arg);
+          if (self->batch_size_ < kBatch) self->batch_[self->batch_size_++] = *event;
+          else ++self->batch_overflow_;
+        },
+        this);
+  });
+}
+
+// Closes e's registration and frees it; if the reactor cannot close it now, e waits in doomed_
+// (its events ignored) and the next reactor wait tries again.
+void Port::release(Entry* e) {
+  const int rc = guarded([&] { return uvafd_handle_close(reactor_, e->handle); });
+  if (rc == 0 || rc == UVAFD_EBADF) {
+    delete e;
+    return;
+  }
+  e->doomed = true;
+  e->doomed_next = doomed_;
+  doomed_ = e;
+}
+
+void Port::retry_doomed() {
+  Entry** link = &doomed_;
+  while (*link) {
+    Entry* e = *link;
+    const int rc = guarded([&] { return uvafd_handle_close(reactor_, e->handle); });
+    if (rc == 0 || rc == UVAFD_EBADF) {
+      *link = e->doomed_next;
+      delete e;
+    } else {
+      link = &e->doomed_next;
+    }
+  }
+}
+
 // The owner's part of a wait: what the reactor delivered becomes the set's state.
-void Port::apply(const std::vector<uvafd_event>& batch) {
-  for (const uvafd_event& ev : batch) {
+void Port::apply() {
+  for (uint32_t i = 0; i < batch_size_; ++i) {
+    const uvafd_event& ev = batch_[i];
     if (ev.events & UVAFD_WAKEUP) continue;
     auto* e = static_cast<Entry*>(ev.user_data);
     if (!e || !same(e->handle, ev.handle)) {
       ++misrouted_;
       continue;
     }
+    if (e->doomed) continue;
     if ((ev.events & UVAFD_LOCAL_CLOSE) || ev.status < 0) {
       // The socket was closed: like Linux, it leaves the set by itself, and what it had not
       // handed out yet goes with it (its value may already be another socket's). A poll that
@@ -139,49 +215,99 @@ void Port::apply(const std::vector<uvafd_event>& batch) {
       e->edge_handed = false;
       update_interest(e);
     }
+    // A level-triggered report replaces an older one (which may be stale), and adds to one of
+    // the same reactor wait.
+    if (!(e->user_events & (EPOLLET | EPOLLONESHOT)) && e->queued_at != reactor_waits_)
+      e->pending = 0;
     e->pending |= report;
+    e->queued_at = reactor_waits_;
     enqueue(e);
   }
 }
 
 // Every packet already queued on the port is applied, a LOCAL_CLOSE included.
 void Port::drain() {
-  std::vector<uvafd_event> batch;
   uvafd_stats before{}, after{};
   for (int round = 0; round < 64; ++round) {
-    batch.clear();
     uvafd_reactor_stats(reactor_, &before);
-    ++reactor_waits_;
-    const int rc = uvafd_reactor_wait(reactor_, 0, collect, &batch);
-    apply(batch);
+    const int rc = reactor_wait(0);
+    apply();
     uvafd_reactor_stats(reactor_, &after);
     if (rc < 0 || after.packets_dequeued == before.packets_dequeued) break;
   }
 }
 
-void Port::update_interest(Entry* e) {
+int Port::update_interest(Entry* e) {
   // UVAFD_LOCAL_CLOSE always: a disabled or paused socket keeps a poll in flight that only its
   // close completes, so its value never outlives it in by_socket_ (wepoll #34).
   uint32_t want = UVAFD_LOCAL_CLOSE;
   if (!e->oneshot_fired) want |= interest_for(e->user_events) & ~e->edge_reported;
-  if (want == e->armed) return;
-  if (uvafd_poll_set_interest(reactor_, e->handle, want) == 0) e->armed = want;
+  if (want == e->armed) return 0;
+  // On failure `armed` stays as it was, so the next call tries again.
+  const int rc = guarded([&] { return uvafd_poll_set_interest(reactor_, e->handle, want); });
+  if (rc == 0) e->armed = want;
+  return rc;
 }
 
 // EPOLLET: a report handed out in an earlier epoll_wait call is polled again from the next call
 // on. Staying silent longer could lose an edge, because AFD cannot tell new data from old.
 void Port::restore_edges() {
-  size_t kept = 0;
-  for (Entry* e : edges_handed_) {
-    if (e->edge_handed && e->edge_handed_at < wait_calls_) {
+  for (Entry* e = edges_head_; e;) {
+    Entry* next = e->edge_next;
+    if (!e->edge_handed) {
+      unlist_edge(e);  // a newer report of it came (apply): nothing to restore
+    } else if (e->edge_handed_at < wait_calls_) {
       e->edge_handed = false;
       e->edge_reported = 0;
+      unlist_edge(e);
       update_interest(e);
-    } else if (e->edge_handed) {
-      edges_handed_[kept++] = e;
     }
+    e = next;
   }
-  edges_handed_.resize(kept);
+}
+
+void Port::list_edge(Entry* e) {
+  if (e->edge_listed) return;
+  e->edge_listed = true;
+  e->edge_prev = nullptr;
+  e->edge_next = edges_head_;
+  if (edges_head_) edges_head_->edge_prev = e;
+  edges_head_ = e;
+}
+
+void Port::unlist_edge(Entry* e) {
+  if (!e->edge_listed) return;
+  e->edge_listed = false;
+  if (e->edge_prev) e->edge_prev->edge_next = e->edge_next; else edges_head_ = e->edge_next;
+  if (e->edge_next) e->edge_next->edge_prev = e->edge_prev;
+  e->edge_prev = e->edge_next = nullptr;
+}
+
+// Linux re-polls a level-triggered socket when it hands it out. A level-triggered report that
+// an earlier reactor wait received and no epoll_wait took (maxevents was smaller) may be stale
+// by now. So, before leftovers are handed out, one reactor wait (0 ms; it re-arms every
+// level-triggered socket, and a ready one completes at once) says what is still ready: those
+// keep their place in the queue (older reports first, as Linux rotates its ready list), the
+// others go. Without the reactor (another thread is in it), they go too: that thread's wait
+// reports again whatever is still ready. EPOLLET and EPOLLONESHOT reports stay: their sockets
+// are not polled again until the report is out.
+void Port::refresh_stale_reports() {
+  const uint64_t before_this_call = reactor_waits_;
+  auto stale = [before_this_call](const Entry* e) {
+    return !(e->user_events & (EPOLLET | EPOLLONESHOT)) && e->queued_at <= before_this_call;
+  };
+  bool any = false;
+  for (Entry* e = ready_head_; e && !any; e = e->next) any = stale(e);
+  if (!any) return;
+  if (!in_kernel_ && ctl_waiting_ == 0 && reactor_wait(0) >= 0) apply();
+  for (Entry* e = ready_head_; e;) {
+    Entry* next = e->next;
+    if (stale(e)) {
+      e->pending = 0;
+      dequeue(e);
+    }
+    e = next;
+  }
 }
 
 void Port::enqueue(Entry* e) {
@@ -203,12 +329,10 @@ void Port::dequeue(Entry* e) {
 
 void Port::drop(Entry* e) {
   dequeue(e);
-  uvafd_handle_close(reactor_, e->handle);
   auto it = by_socket_.find(e->sock);
   if (it != by_socket_.end() && it->second == e) by_socket_.erase(it);
-  auto h = std::find(edges_handed_.begin(), edges_handed_.end(), e);
-  if (h != edges_handed_.end()) edges_handed_.erase(h);
-  delete e;
+  unlist_edge(e);
+  release(e);
 }
 
 int Port::take_ready(epoll_event* out, int maxevents) {
@@ -219,11 +343,15 @@ int Port::take_ready(epoll_event* out, int maxevents) {
     out[n].events = e->pending;
     out[n].data = e->data;
     e->pending = 0;
-    if ((e->user_events & EPOLLET) && !(e->user_events & EPOLLONESHOT) && e->edge_reported &&
-        !e->edge_handed) {
+    if (e->user_events & EPOLLONESHOT) {
+      // Disarmed by its delivery, as on Linux: a MOD after the report was received (and
+      // before it was handed out) re-armed it, and that report must not leave it armed.
+      e->oneshot_fired = true;
+      update_interest(e);
+    } else if ((e->user_events & EPOLLET) && e->edge_reported && !e->edge_handed) {
       e->edge_handed = true;
       e->edge_handed_at = wait_calls_;
-      edges_handed_.push_back(e);
+      list_edge(e);
     }
     ++n;
   }
@@ -253,12 +381,12 @@ int Port::add(SOCKET sock, const epoll_event& ev) {
   }
   auto* e = new (std::nothrow) Entry{sock};
   if (!e) return ENOMEM;
-  int err = uvafd_poll_open(reactor_, sock, e, &e->handle);
+  int err = guarded([&] { return uvafd_poll_open(reactor_, sock, e, &e->handle); });
   if (err == UVAFD_EEXIST) {
     // A live registration names the same socket object under another value: maybe one whose
     // socket was closed and whose LOCAL_CLOSE is still queued. Apply what is queued and retry.
     drain();
-    err = uvafd_poll_open(reactor_, sock, e, &e->handle);
+    err = guarded([&] { return uvafd_poll_open(reactor_, sock, e, &e->handle); });
   }
   if (err) {
     delete e;
@@ -266,35 +394,44 @@ int Port::add(SOCKET sock, const epoll_event& ev) {
   }
   e->user_events = ev.events;
   e->data = ev.data;
-  update_interest(e);
-  // Armed now, not at the next wait: a socket closed before then completes it (LOCAL_CLOSE).
-  if (e->armed) e->proven_armed = uvafd_poll_arm(reactor_, e->handle) == 1;
-  if (e->armed == 0) {
-    // Another registration of the same base socket (a duplicated handle) has interest: AFD
-    // cannot poll one socket twice.
-    uvafd_handle_close(reactor_, e->handle);
-    delete e;
-    return EEXIST;
+  err = update_interest(e);
+  if (err) {
+    // EEXIST: another registration of the same base socket (a duplicated handle) has interest,
+    // and AFD cannot poll one socket twice.
+    release(e);
+    return errno_from(err);
   }
+  // Armed now, not at the next wait: a socket closed before then completes it (LOCAL_CLOSE).
+  e->proven_armed = guarded([&] { return uvafd_poll_arm(reactor_, e->handle); }) == 1;
   try {
     by_socket_.emplace(sock, e);
-  } catch (const std::bad_alloc&) {
-    uvafd_handle_close(reactor_, e->handle);
-    delete e;
+  } catch (...) {
+    release(e);
     return ENOMEM;
   }
   return 0;
 }
 
 int Port::mod(Entry* e, const epoll_event& ev) {
+  const Entry before = *e;
   e->user_events = ev.events;
   e->data = ev.data;
   e->oneshot_fired = false;
   e->edge_reported = 0;
+  if (const int err = update_interest(e)) {
+    // Nothing changed: the caller may try again.
+    e->user_events = before.user_events;
+    e->data = before.data;
+    e->oneshot_fired = before.oneshot_fired;
+    e->edge_reported = before.edge_reported;
+    return errno_from(err);
+  }
   e->edge_handed = false;
-  e->pending &= ev.events | kAlways;
-  if (!e->pending) dequeue(e);
-  update_interest(e);
+  unlist_edge(e);
+  // Re-armed: a report received under the old mask is not handed out; the new poll reports
+  // what is ready now, once (Linux re-polls a modified socket, and a ONESHOT one fires once).
+  e->pending = 0;
+  dequeue(e);
   e->proven_armed = false;
   return 0;
 }
@@ -329,8 +466,8 @@ int Port::wait(epoll_event* out, int maxevents, int timeout_ms) {
   if (closing_) return -EBADF;
   ++waiters_;
   ++wait_calls_;
-  std::vector<uvafd_event> batch;
   bool polled = false;
+  refresh_stale_reports();
   int n = 0, error = 0;
   for (;;) {
     n = take_ready(out, maxevents);
@@ -350,12 +487,10 @@ int Port::wait(epoll_event* out, int maxevents, int timeout_ms) {
       wait_ms = std::max<int64_t>(0, left.count());
     }
     in_kernel_ = true;
-    ++reactor_waits_;
     lk.unlock();
-    batch.clear();
-    const int rc = uvafd_reactor_wait(reactor_, wait_ms, collect, &batch);
+    const int rc = reactor_wait(wait_ms);
     lk.lock();
-    apply(batch);
+    apply();
     in_kernel_ = false;
     polled = true;
     cv_.notify_all();
@@ -385,6 +520,34 @@ int Port::stats(uvafd_stats* out, uint64_t* misrouted_here) {
   uvafd_reactor_stats(reactor_, out);
   if (misrouted_here) *misrouted_here = misrouted_;
   return 0;
+}
+
+int Port::broken_invariants() {
+  Lock lk(mu_);
+  if (!own(lk)) return -1;
+  int broken = batch_overflow_ ? 1 : 0;
+  auto registered = [this](Entry* e) {
+    auto it = by_socket_.find(e->sock);
+    return it != by_socket_.end() && it->second == e;
+  };
+  size_t listed = 0, flagged = 0;
+  for (Entry* e = edges_head_; e; e = e->edge_next) {
+    ++listed;
+    if (!registered(e) || !e->edge_listed) ++broken;
+    if (listed > by_socket_.size()) return broken + 1;  // listed twice: a cycle
+  }
+  size_t queued = 0, flagged_queued = 0;
+  for (Entry* e = ready_head_; e; e = e->next) {
+    ++queued;
+    if (!registered(e) || !e->queued) ++broken;
+    if (queued > by_socket_.size()) return broken + 1;
+  }
+  for (auto& kv : by_socket_) {
+    if (kv.second->edge_listed) ++flagged;
+    if (kv.second->queued) ++flagged_queued;
+  }
+  if (flagged != listed || flagged_queued != queued) ++broken;
+  return broken;
 }
 
 }  // namespace uvafd_epoll

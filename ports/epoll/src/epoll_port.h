@@ -6,7 +6,7 @@
 //  - `mu_` guards everything here; the reactor is used by one thread at a time, the "owner".
 //  - A waiter becomes the owner by setting `in_kernel_` under `mu_`, then blocks in
 //    uvafd_reactor_wait WITHOUT `mu_`, so epoll_ctl and other waiters are never stuck behind
-//    a blocking kernel call. Its callback only appends to a local vector; the events are applied
+//    a blocking kernel call. Its callback only appends to `batch_`; the events are applied
 //    to the set after the wait returns, under `mu_`, still as the owner.
 //  - Anyone else holding `mu_` while `in_kernel_` is false may call the reactor (epoll_ctl,
 //    epoll_close, a waiter applying its batch). epoll_ctl that finds a waiter in the kernel
@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
-#include <vector>
 
 #include "uvafd/reactor.h"
 #include "wepoll.h"
@@ -44,15 +43,27 @@ class Port {
 
   // Tests: the reactor's counters, taken as the owner.
   int stats(uvafd_stats* out, uint64_t* misrouted_here);
+  // Tests: how many broken invariants of the set and its two lists (a listed entry that is
+  // not registered, one listed twice, a flag that disagrees with its list). Must be 0.
+  int broken_invariants();
+
+  // Events one reactor wait can deliver: one per dequeued packet (no foreign packets here).
+  static constexpr uint32_t kBatch = 256;
 
  private:
   Port() = default;
   using Lock = std::unique_lock<std::mutex>;
 
   bool own(Lock& lk);  // waits until no waiter is in the kernel; false if the port closed
-  void apply(const std::vector<uvafd_event>& batch);
+  int reactor_wait(int64_t timeout_ms);  // fills batch_, as the owner
+  void apply();
+  void refresh_stale_reports();
+  void list_edge(Entry* e);
+  void unlist_edge(Entry* e);
   void drain();
-  void update_interest(Entry* e);
+  int update_interest(Entry* e);  // 0 or the reactor's error
+  void release(Entry* e);
+  void retry_doomed();
   void restore_edges();
   void enqueue(Entry* e);
   void dequeue(Entry* e);
@@ -69,7 +80,15 @@ class Port {
   std::unordered_map<SOCKET, Entry*> by_socket_;
   Entry* ready_head_ = nullptr;
   Entry* ready_tail_ = nullptr;
-  std::vector<Entry*> edges_handed_;  // EPOLLET entries whose report was handed out
+  // EPOLLET entries whose report was handed out, an intrusive list (`edge_listed`): an entry
+  // is in it once at most, and leaves it when it is freed.
+  Entry* edges_head_ = nullptr;
+  // What the last reactor wait delivered. A member, not allocated per wait: collecting an
+  // event must not fail (it runs inside the reactor, where no exception may pass).
+  uvafd_event batch_[kBatch];
+  uint32_t batch_size_ = 0;
+  Entry* doomed_ = nullptr;  // entries whose registration could not be closed yet
+  uint64_t batch_overflow_ = 0;       // events that did not fit: must be 0
   uint64_t reactor_waits_ = 0;        // uvafd_reactor_wait calls begun (arming clock)
   uint64_t wait_calls_ = 0;           // epoll_wait calls begun: EPOLLET's clock
   uint64_t misrouted_ = 0;            // an event whose handle is not its entry's: must be 0
