@@ -513,16 +513,21 @@ int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
   const int err = dequeue(timeout_ms, &n);
   int delivered = 0;
   {
-    // Cleared however the batch ends: nothing in it allocates, but a C++ caller's callback may
-    // throw, and a flag left set would refuse every later call with UVAFD_EBUSY.
+    // Cleared however the batch ends. Nothing in the batch allocates and a callback's
+    // exception is held back (call_guarded), but a flag left set would refuse every later
+    // call with UVAFD_EBUSY, so it is not left to that.
     struct InCallback {
       bool& flag;
       explicit InCallback(bool& f) : flag(f) { flag = true; }
       ~InCallback() { flag = false; }
     } in_callback(in_callback_);
-    if (hooks_.dequeued) hooks_.dequeued(hooks_.arg, n);
+    if (hooks_.dequeued) call_guarded([&] { hooks_.dequeued(hooks_.arg, n); });
     for (uint32_t i = 0; i < n; ++i) process(batch_[i], cb, arg, &delivered);
     deliver_deferred(cb, arg, &delivered);
+  }
+  if (callback_threw_) {
+    callback_threw_ = false;
+    return UVAFD_ENOMEM;
   }
   return err ? err : delivered;
 }
@@ -545,7 +550,7 @@ void Reactor::on_foreign_packet(const Completion& c, int* delivered) {
   ++s_.foreign_packets;
   ++*delivered;
   const uvafd_packet p{c.key, c.context, c.status, c.information};
-  hooks_.foreign_packet(hooks_.arg, &p);
+  call_guarded([&] { hooks_.foreign_packet(hooks_.arg, &p); });
 }
 
 int Reactor::set_port_hooks(const uvafd_port_hooks* hooks) {
@@ -681,7 +686,7 @@ void Reactor::emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb c
   ++*delivered;
   if (!cb) return;
   const uvafd_event ev{uvafd_handle{s->generation, s->slot, 0}, s->user_data, events, status};
-  cb(arg, &ev);
+  call_guarded([&] { cb(arg, &ev); });
 }
 
 void Reactor::reap_wake_zombies() {

@@ -98,6 +98,18 @@ class Reactor {
   void emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
             int* delivered);
   void reap_wake_zombies();
+  // The caller's callbacks are C, but a C++ caller's may throw: the exception is held back
+  // until the batch is done (every packet dequeued is processed, or its state would wait for
+  // it for ever: a poll never re-armed, a wake bit never cleared) and the wait then returns
+  // UVAFD_ENOMEM, the only error C++ code raises here. Free when nothing throws.
+  template <typename F>
+  void call_guarded(F&& f) {
+    try {
+      f();
+    } catch (...) {
+      callback_threw_ = true;
+    }
+  }
   // For the lists acquire_state reserved: growing one here would be a bug (an allocation
   // where failing is not allowed), so it is asserted instead of done.
   template <typename Vector, typename T>
@@ -141,6 +153,7 @@ class Reactor {
   bool closed_ = false;
   bool closing_ = false;  // teardown's drain: foreign packets have nobody to go to
   bool in_callback_ = false;
+  bool callback_threw_ = false;
   TraceFn trace_;
 #ifdef UVAFD_TEST_FAULTS
   FaultSwitches faults_;
