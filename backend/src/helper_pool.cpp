@@ -1,6 +1,9 @@
 #include "helper_pool.h"
 
 #include <algorithm>
+#include <new>
+
+#include "reserve.h"
 
 namespace uvafd {
 
@@ -10,7 +13,14 @@ HelperPool::HelperPool(Kernel& kernel, KHandle port, uint32_t group_size)
 Helper* HelperPool::acquire(NtStatus* status) {
   *status = kStatusSuccess;
   if (with_room_.empty()) {
-    auto helper = std::make_unique<Helper>();
+    // Memory before the handle: once it is open, nothing may fail that would leak it.
+    // with_room_ never holds more than every helper, so release() cannot grow it either.
+    const size_t n = helpers_.size() + 1;
+    std::unique_ptr<Helper> helper(new (std::nothrow) Helper);
+    if (!helper || !reserve_at_least(helpers_, n) || !reserve_at_least(with_room_, n)) {
+      *status = kStatusNoMemory;
+      return nullptr;
+    }
     *status = kernel_.open_afd_helper(port_, kKeyAfd, &helper->handle);
     if (nt_error(*status)) return nullptr;
     with_room_.push_back(helper.get());

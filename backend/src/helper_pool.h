@@ -22,7 +22,8 @@ class HelperPool {
   HelperPool(Kernel& kernel, KHandle port, uint32_t group_size);
 
   // A helper with room, opening a new one when all are full. Returns the NT status of a
-  // failed open (and nullptr).
+  // failed open (and nullptr); kStatusNoMemory when the pool itself could not grow (nothing
+  // was opened then).
   Helper* acquire(NtStatus* status);
   void release(Helper* helper);
   // Closes every helper handle. Only once no request is in flight on any of them.

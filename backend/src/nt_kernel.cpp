@@ -7,6 +7,7 @@
 #include <winternl.h>
 
 #include <cstddef>
+#include <new>
 #include <mutex>
 
 #include "errors.h"
@@ -250,8 +251,9 @@ std::unique_ptr<Kernel> make_nt_kernel(int* error) {
     *error = UVAFD_EIO;
     return nullptr;
   }
-  *error = 0;
-  return std::make_unique<NtKernel>();
+  std::unique_ptr<Kernel> k(new (std::nothrow) NtKernel());
+  *error = k ? 0 : UVAFD_ENOMEM;
+  return k;
 }
 
 }  // namespace uvafd

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <new>
 
 #include "afd_events.h"
 #include "base_socket.h"
+#include "reserve.h"
 
 namespace uvafd {
 
@@ -30,7 +32,16 @@ int Reactor::create(Kernel& kernel, const uvafd_options* options, std::unique_pt
   KHandle port = 0;
   NtStatus st = kernel.create_port(&port);
   if (nt_error(st)) return kernel.error_from_status(st);
-  out->reset(new Reactor(kernel, port, o));
+  // The constructor allocates (the slab's chunk table, the dequeue batch): if it cannot, no
+  // reactor exists and the port must not outlive the call.
+  Reactor* r = nullptr;
+  try {
+    r = new Reactor(kernel, port, o);
+  } catch (const std::bad_alloc&) {
+    kernel.close_handle(port);
+    return UVAFD_ENOMEM;
+  }
+  out->reset(r);
   return 0;
 }
 
@@ -83,6 +94,22 @@ void Reactor::reclaim(PinnedState* s) {
   // Otherwise the update queue still points at it; flush_updates releases it.
 }
 
+PinnedState* Reactor::acquire_state() {
+  PinnedState* s = slab_.acquire();
+  if (!s) return nullptr;
+  // Every list a state can be on at once gets room for it now, while failing is still
+  // allowed: a wait, a close and the teardown then never allocate, so they cannot fail half
+  // way (an event lost, a zombie forgotten) or throw through the C API. Each list holds a state
+  // at most once (its own flag, or a search when it is rare), so the slab's capacity bounds it.
+  const size_t n = slab_.capacity();
+  if (!reserve_at_least(updates_, n) || !reserve_at_least(deferred_, n) ||
+      !reserve_at_least(wake_zombies_, n) || !reserve_at_least(cancel_retries_, n)) {
+    slab_.release(s);  // still Free: as if never acquired
+    return nullptr;
+  }
+  return s;
+}
+
 PinnedState* Reactor::live_state(uvafd_handle h, int* error) {
   *error = UVAFD_EBADF;
   if (closed_) return nullptr;
@@ -107,13 +134,18 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   if (int err = find_base_socket(kernel_, socket, &base, &s_.nt_other)) return err;
   PinnedState* zombie_holder = nullptr;
   if (another_handle_polled(base, &zombie_holder)) return UVAFD_EEXIST;
-  PinnedState* s = slab_.acquire();
+  PinnedState* s = acquire_state();
   if (!s) return UVAFD_ENOMEM;
+  if (zombie_holder && !reserve_at_least(duplicate_waits_, duplicate_waits_.size() + 1)) {
+    slab_.release(s);
+    return UVAFD_ENOMEM;
+  }
   NtStatus st;
   Helper* helper = helpers_.acquire(&st);
   if (!helper) {
-    ++s_.nt_other;
     slab_.release(s);
+    if (st == kStatusNoMemory) return UVAFD_ENOMEM;  // the pool could not grow: no call made
+    ++s_.nt_other;
     return kernel_.error_from_status(st);
   }
   s->kind = StateKind::Poll;
@@ -216,7 +248,7 @@ int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
 int Reactor::wakeup_open(void* user_data, uvafd_handle* out) {
   if (closed_) return UVAFD_EBADF;
   if (!out) return UVAFD_EINVAL;
-  PinnedState* s = slab_.acquire();
+  PinnedState* s = acquire_state();
   if (!s) return UVAFD_ENOMEM;
   s->kind = StateKind::Wakeup;
   s->user_data = user_data;
@@ -283,7 +315,7 @@ void Reactor::close_state(PinnedState* s) {
     while (!s->wake_word.compare_exchange_weak(w, w & kWakeQueuedBit, std::memory_order_acq_rel)) {
     }
     transition(s, LifecycleEvent::Close);
-    if (s->lifecycle == Lifecycle::Zombie) wake_zombies_.push_back(s);
+    if (s->lifecycle == Lifecycle::Zombie) push_reserved(wake_zombies_, s);
   } else {
     s->claims_interest = false;
     s->waiting_for_base = false;
@@ -310,14 +342,20 @@ void Reactor::close_state(PinnedState* s) {
 void Reactor::queue_update(PinnedState* s) {
   if (s->in_update_queue) return;
   s->in_update_queue = true;
-  updates_.push_back(s);
+  push_reserved(updates_, s);
 }
 
 void Reactor::retry_failed_cancels() {
-  std::vector<std::pair<PinnedState*, uint64_t>> retries;
-  retries.swap(cancel_retries_);
-  for (auto& [s, generation] : retries)
-    if (s->generation == generation && s->request_pending && !s->cancel_issued) cancel(s);
+  // In place, so that nothing is allocated: a cancel that fails again keeps its entry.
+  size_t kept = 0;
+  for (size_t i = 0; i < cancel_retries_.size(); ++i) {
+    const CancelRetry r = cancel_retries_[i];
+    if (r.state->generation != r.generation || !r.state->request_pending ||
+        r.state->cancel_issued)
+      continue;
+    if (!try_cancel(r.state)) cancel_retries_[kept++] = r;
+  }
+  cancel_retries_.resize(kept);
 }
 
 void Reactor::flush_updates() {
@@ -384,7 +422,7 @@ void Reactor::submit(PinnedState* s) {
     // value only. Report it on this wait; don't retry until the interest changes.
     s->request_pending = false;
     s->poll_failed = true;
-    deferred_.push_back(DeferredError{s, s->generation, kernel_.error_from_status(st)});
+    defer_error(s, kernel_.error_from_status(st));
     return;
   }
   // STATUS_PENDING, or STATUS_SUCCESS which still queues a packet.
@@ -401,19 +439,28 @@ void Reactor::submit(PinnedState* s) {
 }
 
 void Reactor::cancel(PinnedState* s) {
+  if (try_cancel(s)) return;
+  // Nothing was cancelled and the request may never complete by itself (an idle socket):
+  // try again before the next wait, or a zombie could hold its socket forever. One entry per
+  // state (an earlier incarnation's is taken over), so the reserved room always suffices.
+  for (CancelRetry& r : cancel_retries_) {
+    if (r.state != s) continue;
+    r.generation = s->generation;
+    return;
+  }
+  push_reserved(cancel_retries_, CancelRetry{s, s->generation});
+}
+
+bool Reactor::try_cancel(PinnedState* s) {
   ++s_.nt_cancel;
   // STATUS_NOT_FOUND: it completed already and its packet is queued. Either way the packet
   // comes, and only the packet gives the memory back.
   const NtStatus st = kernel_.cancel_request(s->helper->handle, &s->iosb);
-  if (nt_error(st) && st != kStatusNotFound) {
-    // Nothing was cancelled and the request may never complete by itself (an idle socket):
-    // try again before the next wait, or a zombie could hold its socket forever.
-    cancel_retries_.emplace_back(s, s->generation);
-    return;
-  }
+  if (nt_error(st) && st != kStatusNotFound) return false;
   s->cancel_issued = true;
   if (s->lifecycle == Lifecycle::Active || s->lifecycle == Lifecycle::Zombie)
     transition(s, LifecycleEvent::CancelIssued);
+  return true;
 }
 
 void Reactor::mark_socket_gone(PinnedState* s) {
@@ -465,11 +512,23 @@ int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
   uint32_t n = 0;
   const int err = dequeue(timeout_ms, &n);
   int delivered = 0;
-  in_callback_ = true;
-  if (hooks_.dequeued) hooks_.dequeued(hooks_.arg, n);
-  for (uint32_t i = 0; i < n; ++i) process(batch_[i], cb, arg, &delivered);
-  deliver_deferred(cb, arg, &delivered);
-  in_callback_ = false;
+  {
+    // Cleared however the batch ends. Nothing in the batch allocates and a callback's
+    // exception is held back (call_guarded), but a flag left set would refuse every later
+    // call with UVAFD_EBUSY, so it is not left to that.
+    struct InCallback {
+      bool& flag;
+      explicit InCallback(bool& f) : flag(f) { flag = true; }
+      ~InCallback() { flag = false; }
+    } in_callback(in_callback_);
+    if (hooks_.dequeued) call_guarded([&] { hooks_.dequeued(hooks_.arg, n); });
+    for (uint32_t i = 0; i < n; ++i) process(batch_[i], cb, arg, &delivered);
+    deliver_deferred(cb, arg, &delivered);
+  }
+  if (callback_threw_) {
+    callback_threw_ = false;
+    return UVAFD_ENOMEM;
+  }
   return err ? err : delivered;
 }
 
@@ -491,7 +550,7 @@ void Reactor::on_foreign_packet(const Completion& c, int* delivered) {
   ++s_.foreign_packets;
   ++*delivered;
   const uvafd_packet p{c.key, c.context, c.status, c.information};
-  hooks_.foreign_packet(hooks_.arg, &p);
+  call_guarded([&] { hooks_.foreign_packet(hooks_.arg, &p); });
 }
 
 int Reactor::set_port_hooks(const uvafd_port_hooks* hooks) {
@@ -593,11 +652,23 @@ void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
     s->wake_word.store(s->generation << 1, std::memory_order_release);
 }
 
+void Reactor::defer_error(PinnedState* s, int error) {
+  // One entry per state: a second failure before the wait that reports the first (set_interest
+  // and poll_arm again, or the slot reopened) replaces it, so the reserved room always
+  // suffices. Submits fail rarely and the list is empty otherwise: the search costs nothing.
+  for (DeferredError& d : deferred_) {
+    if (d.state != s) continue;
+    d = DeferredError{s, s->generation, error};
+    return;
+  }
+  push_reserved(deferred_, DeferredError{s, s->generation, error});
+}
+
 void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
-  // Callbacks may add to the list; take what is there now.
-  std::vector<DeferredError> now;
-  now.swap(deferred_);
-  for (const DeferredError& d : now) {
+  // Callbacks cannot add to the list (submits happen in flush_updates and poll_arm, neither
+  // allowed from a callback), and the list keeps its capacity: it is cleared, never swapped.
+  for (size_t i = 0; i < deferred_.size(); ++i) {
+    const DeferredError d = deferred_[i];
     // The state may have been closed and its slot reopened by a callback of this very wait.
     const bool same_incarnation = d.state->generation == d.generation ||
                                   faults_.skip_generation_check;
@@ -606,6 +677,7 @@ void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
     if (!d.state->interest && !faults_.report_to_stopped) continue;
     emit(d.state, 0, d.error, cb, arg, delivered);
   }
+  deferred_.clear();
 }
 
 void Reactor::emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
@@ -614,7 +686,7 @@ void Reactor::emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb c
   ++*delivered;
   if (!cb) return;
   const uvafd_event ev{uvafd_handle{s->generation, s->slot, 0}, s->user_data, events, status};
-  cb(arg, &ev);
+  call_guarded([&] { cb(arg, &ev); });
 }
 
 void Reactor::reap_wake_zombies() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -66,6 +67,8 @@ class Reactor {
   friend struct ReactorTestAccess;  // defined by test builds only (tests/support)
   Reactor(Kernel& kernel, KHandle port, const uvafd_options& options);
 
+  // A Free state with room reserved for it on every list (reserve.h); nullptr: out of memory.
+  PinnedState* acquire_state();
   PinnedState* live_state(uvafd_handle h, int* error);
   void transition(PinnedState* s, LifecycleEvent event);
   void reclaim(PinnedState* s);
@@ -75,7 +78,9 @@ class Reactor {
   void flush_updates();
   void update_one(PinnedState* s);
   void submit(PinnedState* s);
-  void cancel(PinnedState* s);
+  void cancel(PinnedState* s);      // retried before the next wait if the kernel refuses
+  bool try_cancel(PinnedState* s);  // false: the kernel refused (nothing was cancelled)
+  void defer_error(PinnedState* s, int error);
   void retry_failed_cancels();
   void mark_socket_gone(PinnedState* s);
   PinnedState* request_holder(KHandle base) const;  // the state with a request on `base`
@@ -93,6 +98,25 @@ class Reactor {
   void emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
             int* delivered);
   void reap_wake_zombies();
+  // The caller's callbacks are C, but a C++ caller's may throw: the exception is held back
+  // until the batch is done (every packet dequeued is processed, or its state would wait for
+  // it for ever: a poll never re-armed, a wake bit never cleared) and the wait then returns
+  // UVAFD_ENOMEM, the only error C++ code raises here. Free when nothing throws.
+  template <typename F>
+  void call_guarded(F&& f) {
+    try {
+      f();
+    } catch (...) {
+      callback_threw_ = true;
+    }
+  }
+  // For the lists acquire_state reserved: growing one here would be a bug (an allocation
+  // where failing is not allowed), so it is asserted instead of done.
+  template <typename Vector, typename T>
+  static void push_reserved(Vector& v, const T& value) {
+    assert(v.size() < v.capacity());
+    v.push_back(value);
+  }
   int dequeue(int64_t timeout_ms, uint32_t* count);
 
   Kernel& kernel_;
@@ -118,13 +142,18 @@ class Reactor {
     PinnedState* holder;  // the zombie
   };
   std::vector<DuplicateWait> duplicate_waits_;
-  std::vector<std::pair<PinnedState*, uint64_t>> cancel_retries_;  // cancels that failed
+  struct CancelRetry {
+    PinnedState* state;
+    uint64_t generation;
+  };
+  std::vector<CancelRetry> cancel_retries_;  // cancels that failed
   std::vector<Completion> batch_;
   uvafd_port_hooks hooks_{};
   uint64_t wake_generation_mask_;  // the bits of a generation a wake packet carries back
   bool closed_ = false;
   bool closing_ = false;  // teardown's drain: foreign packets have nobody to go to
   bool in_callback_ = false;
+  bool callback_threw_ = false;
   TraceFn trace_;
 #ifdef UVAFD_TEST_FAULTS
   FaultSwitches faults_;

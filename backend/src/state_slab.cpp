@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <new>
 
+#include "reserve.h"
+
 namespace uvafd {
 
 StateSlab::StateSlab() : chunks_(new std::atomic<PinnedState*>[kMaxChunks]) {
@@ -17,6 +19,9 @@ StateSlab::~StateSlab() {
 
 bool StateSlab::grow() {
   if (chunk_count_ == kMaxChunks) return false;
+  // The range table first: once the chunk is on the free list, owns() must know it, or a
+  // packet for one of its states would be taken for a foreign one.
+  if (!reserve_at_least(ranges_, size_t(chunk_count_) + 1)) return false;
   PinnedState* chunk = new (std::nothrow) PinnedState[kChunkSize];
   if (!chunk) return false;
   const uint32_t base = chunk_count_ * kChunkSize;

@@ -43,6 +43,9 @@ class StateSlab {
     }
   }
 
+  // How many states the allocated chunks hold: the most that can be live at once.
+  size_t capacity() const { return size_t(chunk_count_) * kChunkSize; }
+
   // Deliberately give up the memory instead of freeing it (teardown could not drain).
   void leak() { leaked_ = true; }
 

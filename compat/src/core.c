@@ -176,9 +176,13 @@ int uv_loop_init(uv_loop_t* loop) {
   uv__handle_unref(&loop->wq_async);
   loop->wq_async.flags |= UV_HANDLE_INTERNAL;
 
-  err = uv__loops_add(loop);
-  if (err)
+  /* libuv returns uv__loops_add's ERROR_OUTOFMEMORY as it is: a positive Windows error code
+   * where uv_loop_init promises a negative UV_E* one. Growing the registry of loops is all
+   * that can fail there. */
+  if (uv__loops_add(loop) != 0) {
+    err = UV_ENOMEM;
     goto fail_loops_add;
+  }
 
   return 0;
 

@@ -10,10 +10,11 @@ namespace {
 thread_local long g_armed_nth = 0;  // 0: never fail
 thread_local long g_seen = 0;
 thread_local bool g_fired = false;
+thread_local int g_paused = 0;
 
 // True when this allocation is the one that must fail.
 bool should_fail() {
-  if (g_armed_nth == 0) return false;
+  if (g_armed_nth == 0 || g_paused) return false;
   ++g_seen;
   if (g_seen != g_armed_nth) return false;
   g_fired = true;
@@ -38,6 +39,11 @@ void fail_nth_allocation(long nth) {
 bool allocation_failure_fired() { return g_fired; }
 
 long allocations_since_armed() { return g_seen; }
+
+bool next_allocation_fails() { return should_fail(); }
+
+AllocationFailuresPaused::AllocationFailuresPaused() { ++g_paused; }
+AllocationFailuresPaused::~AllocationFailuresPaused() { --g_paused; }
 
 }  // namespace uvafd_test
 

@@ -14,6 +14,20 @@ void fail_nth_allocation(long nth);
 bool allocation_failure_fired();
 // Allocations on this thread since the last fail_nth_allocation call.
 long allocations_since_armed();
+// For an allocator other than operator new (libuv's uv__malloc through uv_replace_allocator):
+// counts one allocation and says whether it is the one that must fail.
+bool next_allocation_fails();
+
+// While one exists on this thread, allocations are neither counted nor failed: a test double
+// standing in for the kernel (whose memory is not operator new's), or a test's own set-up and
+// checks inside an armed attempt.
+class AllocationFailuresPaused {
+ public:
+  AllocationFailuresPaused();
+  ~AllocationFailuresPaused();
+  AllocationFailuresPaused(const AllocationFailuresPaused&) = delete;
+  AllocationFailuresPaused& operator=(const AllocationFailuresPaused&) = delete;
+};
 
 // Sweeps n = 1, 2, ... : arms the n-th allocation to fail, calls attempt(), and stops at the
 // first n where no allocation failed (attempt then ran to completion). attempt gets n and
