@@ -1,5 +1,5 @@
-# The baseline: real libuv (UVAFD_LIBUV_VERSION) built from UVAFD_LIBUV_SOURCE_DIR with the same mingw-w64
-# toolchain, as an IMPORTED static library `libuv_baseline`. Programs link against it and
+# The baseline: real libuv (UVAFD_LIBUV_VERSION) built from UVAFD_LIBUV_SOURCE_DIR with the
+# same mingw-w64 toolchain, as an IMPORTED static library `libuv_baseline`. Programs link against it and
 # against uvafd_uv_static from one set of objects to compare the two libraries. libuv's DLL is
 # built too (UVAFD_LIBUV_BASELINE_DLL): its export table is what uvafd_uv.dll must match.
 #
@@ -30,8 +30,8 @@ else()
   set(_uvafd_baseline_static uv_a)
 endif()
 unset(_uvafd_baseline_lists)
-set(UVAFD_LIBUV_BASELINE_LIB
-    "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_STATIC_LIBRARY_PREFIX}${_uvafd_baseline_static}${CMAKE_STATIC_LIBRARY_SUFFIX}")
+set(UVAFD_LIBUV_BASELINE_LIB "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_STATIC_LIBRARY_PREFIX}")
+string(APPEND UVAFD_LIBUV_BASELINE_LIB "${_uvafd_baseline_static}${CMAKE_STATIC_LIBRARY_SUFFIX}")
 # libuv's target `uv` with mingw's naming (lib prefix, no version in the name on Windows).
 set(UVAFD_LIBUV_BASELINE_DLL
     "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_SHARED_LIBRARY_PREFIX}uv${CMAKE_SHARED_LIBRARY_SUFFIX}")

@@ -21,8 +21,8 @@ table=$(dirname "$0")/../cmake/libuv-versions.txt
 # Each row: version, Debian suite, Debian version, orig tarball.
 supported=$(awk '/^[0-9]/ {printf "%s%s", sep, $1; sep = ", "}' "$table")
 libuv_version=${UVAFD_LIBUV_VERSION:-$(awk '/^[0-9]/ {print $1; exit}' "$table")}
-read -r _ libuv_suite libuv_debian libuv_tarball < <(awk -v v="$libuv_version" '$1 == v' "$table") ||
-  true
+read -r _ libuv_suite libuv_debian libuv_tarball \
+  < <(awk -v v="$libuv_version" '$1 == v' "$table") || true
 if [ -z "${libuv_tarball:-}" ]; then
   echo "bootstrap: libuv $libuv_version is not supported; supported: $supported" \
        "(UVAFD_LIBUV_VERSION, cmake/libuv-versions.txt)" >&2

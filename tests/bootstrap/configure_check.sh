@@ -18,7 +18,8 @@ check "an unsupported version fails to configure" '[ $rc -ne 0 ]'
 check "the message lists the supported versions" \
   'grep -q "UVAFD_LIBUV_VERSION=1.49.0 is not supported" <<<"$out" &&
    grep -q "supported: $supported" <<<"$out"'
-check "nothing is generated to build" '[ ! -e "$work/a/Makefile" ] && [ ! -e "$work/a/build.ninja" ]'
+check "nothing is generated to build" \
+  '[ ! -e "$work/a/Makefile" ] && [ ! -e "$work/a/build.ninja" ]'
 
 # Two versions whose trees are both there: ask for one, point at the other's tree.
 first=$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")
