@@ -35,8 +35,11 @@ source bench/rounds.sh
 # ---- build ---------------------------------------------------------------------------------
 configure_args=(-DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake"
                 -DCMAKE_BUILD_TYPE=RelWithDebInfo)
-if [ -f "$build/third_party/libuv1-1.44.2/include/uv.h" ]; then
-  configure_args+=(-DUVAFD_LIBUV_SOURCE_DIR="$build/third_party/libuv1-1.44.2")
+# The libuv version of UVAFD_LIBUV_VERSION (default: the first row of cmake/libuv-versions.txt).
+libuv_version=${UVAFD_LIBUV_VERSION:-$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")}
+if [ -f "$build/third_party/libuv1-$libuv_version/include/uv.h" ]; then
+  configure_args+=(-DUVAFD_LIBUV_VERSION="$libuv_version"
+                   -DUVAFD_LIBUV_SOURCE_DIR="$build/third_party/libuv1-$libuv_version")
 fi
 if [ ! -f "$tree/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$tree" "${configure_args[@]}" >/dev/null

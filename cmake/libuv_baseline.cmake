@@ -1,5 +1,5 @@
-# The baseline: real libuv 1.44.2 built from UVAFD_LIBUV_SOURCE_DIR with the same mingw-w64
-# toolchain, as an IMPORTED static library `libuv_baseline`. Programs link against it and
+# The baseline: real libuv (UVAFD_LIBUV_VERSION) built from UVAFD_LIBUV_SOURCE_DIR with the
+# same mingw-w64 toolchain, as an IMPORTED static library `libuv_baseline`. Programs link against it and
 # against uvafd_uv_static from one set of objects to compare the two libraries. libuv's DLL is
 # built too (UVAFD_LIBUV_BASELINE_DLL): its export table is what uvafd_uv.dll must match.
 #
@@ -21,8 +21,17 @@ if(NOT EXISTS "${UVAFD_LIBUV_SOURCE_DIR}/CMakeLists.txt")
 endif()
 
 set(UVAFD_LIBUV_BASELINE_DIR "${CMAKE_BINARY_DIR}/libuv-baseline")
-set(UVAFD_LIBUV_BASELINE_LIB
-    "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_STATIC_LIBRARY_PREFIX}uv_a${CMAKE_STATIC_LIBRARY_SUFFIX}")
+# libuv's static target uv_a is libuv_a.a up to 1.44 and libuv.a from the version whose
+# CMakeLists renames it (OUTPUT_NAME "uv", 1.50.0's): read from that file, not guessed.
+file(READ "${UVAFD_LIBUV_SOURCE_DIR}/CMakeLists.txt" _uvafd_baseline_lists)
+if(_uvafd_baseline_lists MATCHES "set_target_properties\\(uv_a PROPERTIES OUTPUT_NAME \"uv\"\\)")
+  set(_uvafd_baseline_static uv)
+else()
+  set(_uvafd_baseline_static uv_a)
+endif()
+unset(_uvafd_baseline_lists)
+set(UVAFD_LIBUV_BASELINE_LIB "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_STATIC_LIBRARY_PREFIX}")
+string(APPEND UVAFD_LIBUV_BASELINE_LIB "${_uvafd_baseline_static}${CMAKE_STATIC_LIBRARY_SUFFIX}")
 # libuv's target `uv` with mingw's naming (lib prefix, no version in the name on Windows).
 set(UVAFD_LIBUV_BASELINE_DLL
     "${UVAFD_LIBUV_BASELINE_DIR}/${CMAKE_SHARED_LIBRARY_PREFIX}uv${CMAKE_SHARED_LIBRARY_SUFFIX}")

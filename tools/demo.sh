@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing (as root), cross-builds uvafd and real libuv 1.44.2
-# for Windows, and runs under Wine:
+# The main job: installs what is missing (as root), cross-builds uvafd and real libuv (the
+# default version, 1.50.0) for Windows, and runs under Wine:
 #  1. the relink demo: one libuv program, compiled once, linked against real libuv and against
 #     uvafd, both transcripts side by side (and a check that they are the same);
 #  2. the reactor demo: uvafd's own C API with real sockets, a wakeup thread, a zombie and

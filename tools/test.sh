@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every uvafd test: the portable core natively under ASan/UBSan, then everything
-# cross-built for 64-bit Windows under Wine (the portable tests again, plus the real-socket
-# ones and the demo), then the x86 build under Wine's 32-bit half (the portable and reactor
-# tests, uvafd's own libuv tests, and libuv's poll and async tests). As root it first installs what is missing
-# (tools/bootstrap.sh).
+# cross-built for 64-bit Windows under Wine on the default libuv (the portable tests again, plus
+# the real-socket ones and the demo), then the x86 build under Wine's 32-bit half (the portable
+# and reactor tests, uvafd's own libuv tests, and libuv's poll and async tests), then a tree per
+# older libuv version (uvafd's libuv tests and part of libuv's suite). As root it first installs
+# what is missing (tools/bootstrap.sh).
 #
 #   tools/test.sh            (UVAFD_BUILD_DIR overrides ./build)
 set -uo pipefail
@@ -11,6 +12,22 @@ source "$(dirname "$0")/common.sh"
 jobs=${UVAFD_JOBS:-2}
 
 uvafd_bootstrap || exit 1
+
+# libuv versions (cmake/libuv-versions.txt): the default (first row) builds build/win and
+# build/win32 and runs everything; each other version gets a tree of its own, build/win-<v>,
+# running uvafd's compat tests, the DLL export table against that version's libuv DLL, and
+# libuv's loop, timer, idle, poll, async, thread-pool and metrics tests on both sides
+# (upstream_subset).
+mapfile -t other_versions < <(awk '/^[0-9]/ {print $1}' cmake/libuv-versions.txt | tail -n +2)
+other_targets=(compat_test compat_dll_test uv_upstream_libuv uv_upstream_uvafd uv_upstream_launch
+               upstream_test_list uvafd_uv_shared libuv_baseline_build)
+other_subset='^(loop_|run_|idle_|timer|poll_|async|threadpool_|metrics_)'
+other_tests='^(compat_test|compat_dll_test|dll_exports_match_libuv|upstream_subset)$'
+if [ "$(id -u)" = 0 ]; then
+  for v in "${other_versions[@]}"; do
+    UVAFD_LIBUV_VERSION=$v tools/bootstrap.sh "$build" >/dev/null || exit 1
+  done
+fi
 
 # What the x86 tree builds and runs: the 32-bit pointer width matters to the reactor (packet
 # words, structure layouts) and to uvafd's uv_poll_t / uv_async_t, not to the rest.
@@ -32,6 +49,15 @@ cmake -S . -B "$build/win32" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-i686.c
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/win32" -j"$jobs" --target "${x86_targets[@]}"
 x86_build_s=$(( $(date +%s) - x86_start ))
+declare -A other_build_s
+for v in "${other_versions[@]}"; do
+  t0=$(date +%s)
+  cmake -S . -B "$build/win-$v" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUVAFD_LIBUV_VERSION="$v" \
+    -DUVAFD_UPSTREAM_SUBSET="$other_subset" >/dev/null
+  cmake --build "$build/win-$v" -j"$jobs" --target "${other_targets[@]}"
+  other_build_s[$v]=$(( $(date +%s) - t0 ))
+done
 set +e
 
 # One wineserver per tree, in the tree's own prefix, stopped when that tree is done and on the
@@ -85,6 +111,14 @@ start_wine "$build/win32"
 run_ctest "$build/win32" -R "$x86_tests"
 "$wineserver" -k >/dev/null 2>&1
 echo "x86: built in ${x86_build_s} s, tested in $(( $(date +%s) - x86_start )) s"
+for v in "${other_versions[@]}"; do
+  echo "=== Windows x64, libuv $v, under Wine"
+  t0=$(date +%s)
+  start_wine "$build/win-$v"
+  run_ctest "$build/win-$v" -R "$other_tests"
+  "$wineserver" -k >/dev/null 2>&1
+  echo "libuv $v: built in ${other_build_s[$v]} s, tested in $(( $(date +%s) - t0 )) s"
+done
 
 echo "uvafd: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

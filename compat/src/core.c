@@ -1,4 +1,5 @@
-/* uvafd's loop core for libuv 1.44.2 on Windows: uv_loop_init, uv__loop_close and uv_run.
+/* uvafd's loop core for libuv on Windows (every version of cmake/libuv-versions.txt):
+ * uv_loop_init, uv__loop_close and uv_run.
  *
  * libuv's own src/win/core.c is compiled here, included below, for everything in it that is
  * not the loop core: libuv's one-time initialisation, the registry of loops that
@@ -12,7 +13,16 @@
  * owns its context: the reactor's own (AFD polls of uv_poll_t, wakeups of uv_async_t) are
  * handled by the reactor and reach poll.c and async.c as events; a NULL context is a bare
  * wakeup; anything else is the OVERLAPPED inside one of libuv's requests and goes to libuv's
- * pending queue exactly as libuv's uv__poll puts it there. */
+ * pending queue exactly as libuv's uv__poll puts it there.
+ *
+ * One file for every supported libuv: where libuv's own loop core differs between versions, a
+ * switch on UV_VERSION_HEX follows each version exactly (checked against 1.44.2's and 1.50.0's
+ * src/win/core.c; the boundaries are the releases libuv's ChangeLog names):
+ *  - 1.45: the loop metrics of uv_metrics_info (loop_count, events, events_waiting), the
+ *    current_timeout the thread pool reads to count its events as waiting, and the phase order
+ *    of uv_run (timers once before the loop in UV_RUN_DEFAULT, and after the endgames in every
+ *    mode, instead of at the top of each iteration);
+ *  - 1.46: struct uv__queue in place of the QUEUE macros. */
 
 /* Included first so that the declarations keep their real names; only core.c's definitions
  * are renamed. */
@@ -35,6 +45,18 @@
 #undef uv_run
 
 #include "uvafd-loop.h"
+
+#if UV_VERSION_HEX >= UVAFD_UV_METRICS_HEX
+/* As libuv's uv__poll: every packet that reaches libuv's handles is one event, and one that
+ * was already queued when the wait began (a wait of timeout 0) is one waiting too. */
+static void uvafd__count_event(uv_loop_t* loop) {
+  uv__metrics_inc_events(loop, 1);
+  if (((uvafd_loop_fields_t*) loop->internal_fields)->wait_timeout == 0)
+    uv__metrics_inc_events_waiting(loop, 1);
+}
+#else
+#define uvafd__count_event(loop) ((void) 0)
+#endif
 
 
 int uvafd__translate_error(int e) {
@@ -74,9 +96,11 @@ static void uvafd__on_dequeued(void* arg, uint32_t packets) {
 static void uvafd__on_foreign_packet(void* arg, const uvafd_packet* packet) {
   /* Not the reactor's: a NULL context is a bare wakeup (uv__wake_all_loops); anything else is
    * the lpOverlapped of one of libuv's requests (the key is never read, as in libuv). */
-  if (packet->context != NULL)
+  if (packet->context != NULL) {
+    uvafd__count_event((uv_loop_t*) arg);
     uv__insert_pending_req((uv_loop_t*) arg,
                            uv__overlapped_to_req((OVERLAPPED*) packet->context));
+  }
 }
 
 
@@ -87,10 +111,13 @@ static void uvafd__on_event(void* arg, const uvafd_event* event) {
   /* A closed registration delivers nothing, so the handle is still the user's. Each handle
    * queues its own request on libuv's pending queue here, in dequeue order with libuv's
    * requests; the callbacks run in the pending-request phase, as in libuv. */
-  if (handle->type == UV_POLL)
+  if (handle->type == UV_POLL) {
+    uvafd__count_event(loop);
     uvafd__poll_deliver(loop, (uv_poll_t*) handle, event);
-  else if (handle->type == UV_ASYNC && (event->events & UVAFD_WAKEUP))
+  } else if (handle->type == UV_ASYNC && (event->events & UVAFD_WAKEUP)) {
+    uvafd__count_event(loop);
     uvafd__async_deliver(loop, (uv_async_t*) handle);
+  }
 }
 
 
@@ -121,6 +148,8 @@ int uv_loop_init(uv_loop_t* loop) {
   loop->iocp = (HANDLE) port;
   loop->internal_fields = fields;
 
+  /* The metrics of 1.45 (loop_count, events, events_waiting) start at zero: fields is
+   * calloc'ed, as libuv's memset does for them. */
   err = uv_mutex_init(&fields->libuv.loop_metrics.lock);
   if (err)
     goto fail_metrics_mutex_init;
@@ -131,8 +160,8 @@ int uv_loop_init(uv_loop_t* loop) {
   loop->time = 0;
   uv_update_time(loop);
 
-  QUEUE_INIT(&loop->wq);
-  QUEUE_INIT(&loop->handle_queue);
+  uvafd__queue_init(&loop->wq);
+  uvafd__queue_init(&loop->handle_queue);
   loop->active_reqs.count = 0;
   loop->active_handles = 0;
 
@@ -159,8 +188,12 @@ int uv_loop_init(uv_loop_t* loop) {
   /* uvafd's uv_poll_t needs no peer sockets. */
   memset(&loop->poll_peer_sockets, 0, sizeof loop->poll_peer_sockets);
 
+#if UV_VERSION_HEX < UVAFD_UV_QUEUE_HEX
+  /* Counters libuv 1.44 keeps; 1.50's uv.h still has the fields ("no longer used") and its
+   * loop core no longer sets them. */
   loop->active_tcp_streams = 0;
   loop->active_udp_streams = 0;
+#endif
 
   loop->timer_counter = 0;
   loop->stop_flag = 0;
@@ -222,7 +255,7 @@ void uv__loop_close(uv_loop_t* loop) {
   uvafd__async_release(loop, &loop->wq_async);
 
   uv_mutex_lock(&loop->wq_mutex);
-  assert(QUEUE_EMPTY(&loop->wq) && "thread pool work queue not empty!");
+  assert(uvafd__queue_empty(&loop->wq) && "thread pool work queue not empty!");
   assert(!uv__has_active_reqs(loop));
   uv_mutex_unlock(&loop->wq_mutex);
   uv_mutex_destroy(&loop->wq_mutex);
@@ -274,6 +307,12 @@ static void uvafd__poll(uv_loop_t* loop, DWORD timeout) {
      * requests go to the pending queue. */
     wait_ms = timeout == INFINITE ? -1 : (int64_t) timeout;
     fields->dequeued = 0;
+    fields->wait_timeout = timeout;
+#if UV_VERSION_HEX >= UVAFD_UV_METRICS_HEX
+    /* As libuv: uv__work_done counts the thread pool's completions as waiting when the wait
+     * that delivered them did not block. */
+    fields->libuv.current_timeout = (int) timeout;
+#endif
     r = uvafd_reactor_wait(fields->reactor, wait_ms, uvafd__on_event, loop);
 
     if (reset_timeout != 0) {
@@ -331,9 +370,21 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   if (!r)
     uv_update_time(loop);
 
-  while (r != 0 && loop->stop_flag == 0) {
+#if UV_VERSION_HEX >= UVAFD_UV_METRICS_HEX
+  /* libuv 1.45's order: in UV_RUN_DEFAULT the timers run once before the loop (for backwards
+   * compatibility), then after the endgames of each iteration, in every mode. */
+  if (mode == UV_RUN_DEFAULT && r != 0 && loop->stop_flag == 0) {
     uv_update_time(loop);
     uv__run_timers(loop);
+  }
+#endif
+
+  while (r != 0 && loop->stop_flag == 0) {
+#if UV_VERSION_HEX < UVAFD_UV_METRICS_HEX
+    /* libuv 1.44's order: the timers first in each iteration. */
+    uv_update_time(loop);
+    uv__run_timers(loop);
+#endif
 
     can_sleep = loop->pending_reqs_tail == NULL && loop->idle_handles == NULL;
 
@@ -344,6 +395,10 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode) {
     timeout = 0;
     if ((mode == UV_RUN_ONCE && can_sleep) || mode == UV_RUN_DEFAULT)
       timeout = uv_backend_timeout(loop);
+
+#if UV_VERSION_HEX >= UVAFD_UV_METRICS_HEX
+    uv__metrics_inc_loop_count(loop);
+#endif
 
     uvafd__poll(loop, timeout);
 
@@ -362,6 +417,10 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode) {
     uv__check_invoke(loop);
     uv__process_endgames(loop);
 
+#if UV_VERSION_HEX >= UVAFD_UV_METRICS_HEX
+    uv_update_time(loop);
+    uv__run_timers(loop);
+#else
     if (mode == UV_RUN_ONCE) {
       /* UV_RUN_ONCE implies forward progress: at least one callback must have
        * been invoked when it returns. uvafd__poll() can return without doing
@@ -374,6 +433,7 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode) {
       uv_update_time(loop);
       uv__run_timers(loop);
     }
+#endif
 
     r = uv__loop_alive(loop);
     if (mode == UV_RUN_ONCE || mode == UV_RUN_NOWAIT)

@@ -15,7 +15,10 @@
 using namespace compat_test;
 
 
-TEST_CASE("compat: one iteration runs timers, idle, prepare, poll, check, closing in order",
+// Each libuv version's own phase order: up to 1.44 the timers run first in every iteration;
+// from 1.45 (libuv's "change execution order of timers") they run after the closing phase, and
+// UV_RUN_DEFAULT runs them once more before its first iteration.
+TEST_CASE("compat: one iteration runs its phases in the order of the libuv it was built on",
           "[compat][loop]") {
   Loop l;
   uv_timer_t timer;
@@ -45,10 +48,105 @@ TEST_CASE("compat: one iteration runs timers, idle, prepare, poll, check, closin
   REQUIRE(uv_async_send(&async) == 0);
   uv_sleep(2);
   uv_run(&l.loop, UV_RUN_NOWAIT);
+#if UV_VERSION_HEX >= 0x012d00
+  const std::vector<std::string> expected = {"idle", "prepare", "poll:async", "check", "close_cb",
+                                             "timer"};
+#else
   const std::vector<std::string> expected = {"timer", "idle", "prepare", "poll:async", "check",
                                              "close_cb"};
+#endif
   CHECK(l.events == expected);
 }
+
+TEST_CASE("compat: UV_RUN_DEFAULT runs due timers before its first iteration from libuv 1.45",
+          "[compat][loop]") {
+  Loop l;
+  uv_timer_t timer;
+  uv_prepare_t prepare;
+  REQUIRE(uv_timer_init(&l.loop, &timer) == 0);
+  REQUIRE(uv_prepare_init(&l.loop, &prepare) == 0);
+  REQUIRE(uv_timer_start(&timer, [](uv_timer_t*) { log("timer"); }, 0, 0) == 0);
+  REQUIRE(uv_prepare_start(&prepare, [](uv_prepare_t* h) {
+    log("prepare");
+    uv_prepare_stop(h);
+  }) == 0);
+  uv_update_time(&l.loop);
+  uv_sleep(2);
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);
+  // Both versions run a due timer before the first prepare callback in UV_RUN_DEFAULT (1.44 at
+  // the top of the iteration, 1.45 before the loop); in UV_RUN_ONCE only 1.44 does.
+  const std::vector<std::string> expected = {"timer", "prepare"};
+  CHECK(l.events == expected);
+
+  l.events.clear();
+  REQUIRE(uv_timer_start(&timer, [](uv_timer_t*) { log("timer"); }, 0, 0) == 0);
+  REQUIRE(uv_prepare_start(&prepare, [](uv_prepare_t* h) {
+    log("prepare");
+    uv_prepare_stop(h);
+  }) == 0);
+  uv_update_time(&l.loop);
+  uv_sleep(2);
+  uv_run(&l.loop, UV_RUN_ONCE);
+#if UV_VERSION_HEX >= 0x012d00
+  const std::vector<std::string> once = {"prepare", "timer"};
+#else
+  const std::vector<std::string> once = {"timer", "prepare"};
+#endif
+  CHECK(l.events == once);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare), nullptr);
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+}
+
+#if UV_VERSION_HEX >= 0x012d00
+// uv_metrics_info (1.45): the loop core counts iterations and the events it hands to libuv's
+// handles; the thread pool's completions beyond the first count as events of its wakeup.
+TEST_CASE("compat: the loop core counts loop_count, events and events_waiting",
+          "[compat][loop]") {
+  Loop l;
+  uv_metrics_t m;
+  REQUIRE(uv_metrics_info(&l.loop, &m) == 0);
+  CHECK(m.loop_count == 0);
+  CHECK(m.events == 0);
+  CHECK(m.events_waiting == 0);
+
+  uv_async_t async;
+  REQUIRE(uv_async_init(&l.loop, &async, [](uv_async_t* h) {
+    log("async");
+    uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
+  }) == 0);
+  REQUIRE(uv_async_send(&async) == 0);
+  uv_sleep(2);
+  // NOWAIT: a wait of timeout 0, so the queued wakeup was waiting when the wait began.
+  uv_run(&l.loop, UV_RUN_NOWAIT);
+  REQUIRE(uv_metrics_info(&l.loop, &m) == 0);
+  CHECK(m.loop_count == 1);
+  CHECK(m.events == 1);
+  CHECK(m.events_waiting == 1);
+  // The close finished in the same iteration: nothing is alive, and a run without an
+  // iteration counts none.
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);
+  REQUIRE(uv_metrics_info(&l.loop, &m) == 0);
+  CHECK(m.loop_count == 1);
+  CHECK(m.events == 1);
+
+  // A blocking wait: the wakeup from another thread arrives while the loop sleeps.
+  uv_async_t late;
+  REQUIRE(uv_async_init(&l.loop, &late, [](uv_async_t* h) {
+    uv_close(reinterpret_cast<uv_handle_t*>(h), nullptr);
+  }) == 0);
+  std::thread sender([&late] {
+    uv_sleep(50);
+    uv_async_send(&late);
+  });
+  uv_run(&l.loop, UV_RUN_ONCE);
+  sender.join();
+  REQUIRE(uv_metrics_info(&l.loop, &m) == 0);
+  CHECK(m.events == 2);
+  CHECK(m.events_waiting == 1);
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+}
+#endif
 
 TEST_CASE("compat: run modes and reference counting", "[compat][loop]") {
   Loop l;

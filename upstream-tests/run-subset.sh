@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the tests of libuv's list whose names match a regular expression, through run.sh (same
+# lanes, retry and report): for a tree that runs part of libuv's suite (tools/test.sh's
+# libuv 1.44.2 tree: its loop, timer, poll, async and thread-pool tests).
+#   upstream-tests/run-subset.sh BUILD_DIR REGEX
+set -u
+build=${1:?usage: run-subset.sh BUILD_DIR REGEX} regex=${2:?usage: run-subset.sh BUILD_DIR REGEX}
+# shellcheck source=/dev/null
+. "$build/upstream-tests/config.sh"
+# The names of the preprocessed list, as run.sh reads them (helpers excluded).
+entry='.*{ *"\([A-Za-z0-9_]*\)", *"[A-Za-z0-9_]*", *&run_test_[A-Za-z0-9_]*, *0, *[0-9]*, *[0-9]* *}.*'
+mapfile -t names < <(sed -n "s/$entry/\\1/p" "$UPSTREAM_TASKS" | grep -E "$regex")
+if [ ${#names[@]} -eq 0 ]; then
+  echo "run-subset.sh: no test of $UPSTREAM_TASKS matches $regex" >&2
+  exit 2
+fi
+echo "run-subset.sh: ${#names[@]} tests match $regex"
+exec bash "$(dirname "$0")/run.sh" "$build" "${names[@]}"
