@@ -16,6 +16,7 @@
 #                    UVAFD_SIMULATE_NO_IA32=1 runs as on a machine without 32-bit execution
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
+run_start=$(date +%s)
 trees=${UVAFD_TEST_TREES:-native win win32}
 has_tree() { [[ " $trees " == *" $1 "* ]]; }
 
@@ -33,13 +34,17 @@ x86_tests='^(lifecycle_test|reactor_[a-z_]*test|compat_test|upstream_poll_async)
 # configured before, and libuv's baseline, configured in another folder, then cannot find it.
 set -e
 if has_tree native; then
+  t0=$(date +%s)
   cmake -S . -B "$build/native" -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build "$build/native" -j"$jobs"
+  native_build_s=$(( $(date +%s) - t0 ))
 fi
 if has_tree win; then
+  t0=$(date +%s)
   cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$build/win" -j"$jobs"
+  x64_build_s=$(( $(date +%s) - t0 ))
 fi
 if has_tree win32; then
   x86_start=$(date +%s)
@@ -110,13 +115,17 @@ run_ctest() {
 
 if has_tree native; then
   echo "=== native (ASan + UBSan)"
+  t0=$(date +%s)
   run_ctest "$build/native"
+  echo "native: built in ${native_build_s} s, tested in $(( $(date +%s) - t0 )) s"
 fi
 if has_tree win; then
   echo "=== Windows x64, under Wine"
+  t0=$(date +%s)
   start_wine "$build/win"
   run_ctest "$build/win"
   stop_wine "$build/win" x64
+  echo "x64: built in ${x64_build_s} s, tested in $(( $(date +%s) - t0 )) s"
 fi
 x86_count=""
 if has_tree win32; then
@@ -142,6 +151,7 @@ fi
 # tests (checked against what ctest ran here). Counted as one test.
 if has_tree win32 && [ "${UVAFD_SIMULATE_NO_IA32:-0}" != 1 ] && [ -n "$x86_count" ]; then
   echo "=== the x86 skip path (UVAFD_TEST_TREES=win32 UVAFD_SIMULATE_NO_IA32=1 tools/test.sh)"
+  t0=$(date +%s)
   skip_out=$(env -u WINEPREFIX -u UVAFD_WINEPREFIX UVAFD_TEST_TREES=win32 \
              UVAFD_SIMULATE_NO_IA32=1 bash tools/test.sh 2>&1)
   skip_rc=$?
@@ -150,7 +160,8 @@ if has_tree win32 && [ "${UVAFD_SIMULATE_NO_IA32:-0}" != 1 ] && [ -n "$x86_count
      grep -q "^x86: $x86_count tests skipped, .*simulated by UVAFD_SIMULATE_NO_IA32=1" <<<"$skip_out"
   then
     passed=$((passed + 1))
-    echo "x86 skip path: exit 0, $x86_count tests skipped, the reason printed: passed"
+    echo "x86 skip path: exit 0, $x86_count tests skipped, the reason printed: passed" \
+         "($(( $(date +%s) - t0 )) s)"
   else
     failed=$((failed + 1))
     sed 's/^/  | /' <<<"$skip_out"
@@ -159,5 +170,6 @@ if has_tree win32 && [ "${UVAFD_SIMULATE_NO_IA32:-0}" != 1 ] && [ -n "$x86_count
   fi
 fi
 
+echo "uvafd: the whole run took $(( $(date +%s) - run_start )) s"
 echo "uvafd: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
