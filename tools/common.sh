@@ -18,7 +18,9 @@ uvafd_bootstrap() {
 #   own fixed ports; without them upstream-tests/run.sh runs one lane in this namespace, where
 #   libuv's ports 9123-9125 must be free.
 # - IPv6 on loopback: without ::1, libuv's IPv6 tests skip or fail on both sides.
-# - a writable /tmp: Wine keeps each wineserver's socket in /tmp/.wine-UID; no /tmp, no Wine.
+# - a writable /tmp: Wine keeps each wineserver's socket there (Debian's Wine 8 here:
+#   /tmp/wine-XXXXXX/server-DEV-INODE); no /tmp, no Wine. Shared by other runs on the machine
+#   it is no conflict: the socket's folder is named after the prefix's device and inode.
 uvafd_machine_check() {
   local cpus netns=yes v6=yes tmp=writable
   cpus=$(nproc 2>/dev/null || echo 1)
@@ -52,7 +54,7 @@ uvafd_machine_check() {
     echo "machine: no ::1 on loopback (IPv6 off in this kernel): libuv's IPv6 tests skip or" \
          "fail on both sides"
   if [ "$tmp" != writable ]; then
-    echo "machine: /tmp is not a writable directory: Wine cannot start its wineserver" >&2
+    echo "machine: /tmp is not a writable directory: Wine cannot start a wineserver there" >&2
     return 1
   fi
 }
