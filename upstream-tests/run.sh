@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs libuv's tests, each alone, under both runners (real libuv, uvafd) through Wine, and writes
 # BUILD_DIR/upstream-tests/report.md: test | real libuv | uvafd | time | what the log says.
-# Fails when a test passes on real libuv and does not pass on uvafd (a skip there counts too).
+# Fails when a test passes on real libuv and does not pass on uvafd (a skip there counts too),
+# and when real libuv itself passes fewer than the floor: 90% of this run's tests that the list
+# of the libuv version it runs (upstream-tests/floor/libuv-X.Y.Z.txt, X.Y.Z from the source
+# tree's include/uv/version.h) names. tools/report/upstream_judge.py judges and writes the
+# report; `upstream_judge.py floor-list REPORT.md` makes a version's list from a quiet run.
 #
 #   upstream-tests/run.sh BUILD_DIR [TEST...]      (default: every test of libuv's list)
 #
@@ -27,6 +31,7 @@ set -u
 
 wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
 self=$(readlink -f "$0")
+judge=$(dirname "$self")/../tools/report/upstream_judge.py
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by the two modes.
@@ -71,16 +76,41 @@ flags = struct.unpack("16sH22x", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
 fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
 PY
   fi
+  # IPv6 can be off in the kernel (ipv6.disable=1, or disable_ipv6 by default): then loopback
+  # has no ::1, libuv's IPv6 tests skip (can_ipv6) or fail on both sides, and the lane says so.
+  local v6=""
+  has_ipv6_loopback || v6=" (no IPv6: this kernel gives loopback no ::1)"
   if command -v ip >/dev/null &&
      ip link add uv0 type veth peer name uv1 2>/dev/null &&
      ip addr add 192.0.2.2/24 dev uv0 &&
-     ip -6 addr add 2001:db8::2/64 dev uv0 nodad &&
      ip link set uv1 up && ip link set uv0 up &&
      ip route add 224.0.0.0/4 dev uv0; then
-    echo "loopback and a veth interface (192.0.2.2/24, 2001:db8::2/64, multicast route)"
+    if [ -z "$v6" ] && ip -6 addr add 2001:db8::2/64 dev uv0 nodad; then
+      echo "loopback and a veth interface (192.0.2.2/24, 2001:db8::2/64, multicast route)"
+    else
+      echo "loopback and a veth interface (192.0.2.2/24, multicast route)${v6:- (no IPv6 address)}"
+    fi
   else
-    echo "loopback only"
+    echo "loopback only$v6"
   fi
+}
+
+# ::1 on loopback (in the namespace this runs in).
+has_ipv6_loopback() {
+  grep -qs ' lo$' /proc/net/if_inet6
+}
+
+# Serial mode runs in the machine's own namespace, where another program may hold the fixed
+# ports libuv's tests bind (TEST_PORT 9123, 9124, 9125): every test that binds one would fail on
+# both sides. Names who holds them, so that a floor failure has its cause on the screen.
+check_machine_ports() {
+  command -v ss >/dev/null || return 0
+  local held
+  held=$(ss -Htuanp 'sport >= :9123 and sport <= :9125' 2>/dev/null | grep -v TIME-WAIT)
+  [ -n "$held" ] || return 0
+  echo "run.sh: libuv's fixed ports (9123-9125) are in use in this network namespace; the" \
+       "tests that bind them will fail on both sides:"
+  sed 's/^/run.sh:   /' <<<"$held"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -259,22 +289,6 @@ run_one() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# What a log says about a failure, in one line: the first failed assertion (file and line), a
-# fatal error, the runner's own message (timeout, exit code), or the last line of output.
-log_excerpt() {
-  local log=$1 line
-  [ -f "$log" ] || return 0
-  line=$(grep -m1 -o 'Assertion failed in .*' "$log" |
-         sed -E 's#in [^ ]*[/\\]([^/\\ ]+) on line ([0-9]+):#\1:\2:#')
-  [ -n "$line" ] || line=$(grep -m1 -iE 'fatal|error|not supported|unimplemented' "$log" |
-                           grep -v '^not ok' | sed 's/^# *//')
-  [ -n "$line" ] || line=$(grep -m1 -E '^# (timeout|exit code)' "$log" | sed 's/^# *//')
-  [ -n "$line" ] || line=$(grep -v '^not ok\|^ok\|^# *$' "$log" | tail -n 1 | sed 's/^# *//')
-  line=${line//|/\\|}
-  printf '%s' "${line:0:160}"
-}
-
-# ---------------------------------------------------------------------------------------------
 # The whole run.
 
 main() {
@@ -287,6 +301,9 @@ main() {
     [ -f "$exe" ] || { echo "run.sh: $exe not built" >&2; exit 2; }
   done
   [ ${#list_order[@]} -gt 0 ] || { echo "run.sh: no tests in $UPSTREAM_TASKS" >&2; exit 2; }
+  command -v python3 >/dev/null ||
+    { echo "run.sh: python3 not found (it judges the run: tools/report/upstream_judge.py)" >&2
+      exit 2; }
 
   local tests=()
   if [ $# -gt 0 ]; then
@@ -324,7 +341,12 @@ main() {
          "or python3 to bring loopback up): the tests run one at a time in this machine's own" \
          "network namespace"
   fi
-  [ $mode = serial ] && lanes=1
+  if [ $mode = serial ]; then
+    lanes=1
+    check_machine_ports
+    has_ipv6_loopback ||
+      echo "run.sh: no IPv6 on loopback here (no ::1): libuv's IPv6 tests skip or fail on both sides"
+  fi
   echo "$mode" > "$run_dir/mode"
   trap cleanup EXIT
   trap 'exit 130' INT TERM
@@ -378,88 +400,18 @@ cleanup() {
   done
 }
 
+# The report and the verdict (tools/report/upstream_judge.py): the table, the summary, and the
+# exit status: 1 when a test was not run, when a test passes on real libuv and not on uvafd,
+# or when real libuv passes fewer than the floor of its version's list (upstream-tests/floor/).
 write_report() {
   local build=$1 mode=$2 lanes=$3 seconds=$4
   shift 4
   local report=$out/report.md
   [ $# -gt 0 ] && report=$out/report-partial.md
-  local rows=() regressions=() flaky=() missing=()
-  local n_total=0 lp=0 lf=0 ls=0 up=0 uf=0 us=0 both_fail=0
-  local index name lres ltime ures utime lane note mark
-  declare -A seen
-  while IFS=$'\t' read -r index name lres ltime ures utime lane; do
-    seen[$name]=1
-    n_total=$((n_total + 1))
-    case $lres in pass) lp=$((lp + 1));; skip) ls=$((ls + 1));; *) lf=$((lf + 1));; esac
-    case $ures in pass*) up=$((up + 1));; skip) us=$((us + 1));; *) uf=$((uf + 1));; esac
-    mark="" note=""
-    if [ "$lres" = pass ] && [ "${ures%%(*}" != pass ]; then
-      regressions+=("$name")
-      mark=" **REGRESSION**"
-      note=$(log_excerpt "$logs/$name.uvafd.retry.log")
-    elif [ "$ures" != "${ures#pass(}" ]; then
-      flaky+=("$name")
-    fi
-    if [ "$lres" != pass ] && [ "$lres" != skip ]; then
-      note=$(log_excerpt "$logs/$name.libuv.log")
-      [ "${ures%%(*}" != pass ] && [ "$ures" != skip ] && both_fail=$((both_fail + 1))
-    elif [ -z "$note" ] && [ "${ures%%(*}" != pass ] && [ "$ures" != skip ]; then
-      note=$(log_excerpt "$logs/$name.uvafd.log")
-    fi
-    if [ "$ures" != "${ures#pass(2nd-try;1st:}" ]; then
-      ures="pass (2nd try; 1st: ${ures#pass(2nd-try;1st:}"
-    fi
-    rows+=("| $name | $lres | $ures$mark | ${ltime} / ${utime} | $note |")
-  done < <(cat "$out/run"/lane*/results 2>/dev/null | sort -n)
-  local t
-  while read -r t; do
-    [ -n "${seen[$t]:-}" ] || missing+=("$t")
-  done < "$out/run/queue"
-
-  {
-    echo "# libuv ${UPSTREAM_LIBUV_VERSION:-}'s tests: real libuv and uvafd under Wine"
-    echo
-    echo "Generated by upstream-tests/run.sh on $(date -u '+%Y-%m-%d %H:%M UTC'); logs in $logs."
-    echo "$n_total tests, $lanes lane(s) ($mode), $seconds s wall clock."
-    [ "$mode" = netns ] && echo "Each lane's network namespace has $(cat "$out/run/lane0.net")."
-    echo "Time: seconds of one launcher invocation (Wine start-up of launcher, runner and child"
-    echo "included), real libuv / uvafd. Log: what the failing side's log says (libuv's when it"
-    echo "fails there, else uvafd's)."
-    echo
-    echo "| test | real libuv | uvafd | time (s) | log |"
-    echo "|---|---|---|---|---|"
-    printf '%s\n' "${rows[@]}"
-    echo
-    echo "Tests run: $n_total. Real libuv: $lp passed, $lf failed, $ls skipped."
-    echo "uvafd: $up passed, $uf failed, $us skipped. Failed on both: $both_fail."
-    echo "Passed on real libuv, not on uvafd: ${#regressions[@]} ${regressions[*]:-}"
-    echo "Passed on uvafd only at the second try: ${#flaky[@]} ${flaky[*]:-}"
-    [ ${#missing[@]} -gt 0 ] && echo "Not run (the run was cut short): ${#missing[@]} ${missing[*]}"
-    if cat "$out/run"/lane*/leaks >/dev/null 2>&1; then
-      echo
-      echo "Sockets still open in a lane after a test's processes were gone (the lane's"
-      echo "wineserver was restarted after each; the sockets are in the test's log):"
-      echo
-      cut -f1,2 "$out/run"/lane*/leaks | sort | sed 's/\t/ on /; s/^/- /'
-    fi
-  } > "$report"
-
-  echo
-  echo "report: $report"
-  echo "$n_total tests in $seconds s, $lanes lane(s) ($mode)"
-  echo "real libuv: $lp passed, $lf failed, $ls skipped"
-  echo "uvafd: $up passed, $uf failed, $us skipped"
-  [ ${#flaky[@]} -gt 0 ] && echo "upstream_tests: passed on uvafd only at the second try: ${flaky[*]}"
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "upstream_tests: ${#missing[@]} tests were not run: ${missing[*]}"
-    exit 1
-  fi
-  if [ ${#regressions[@]} -gt 0 ]; then
-    echo "upstream_tests: passes on real libuv, fails on uvafd: ${regressions[*]}"
-    exit 1
-  fi
-  echo "upstream_tests: no test that passes on real libuv fails on uvafd"
-  exit 0
+  python3 "$judge" judge --run-dir "$out/run" --logs "$logs" --report "$report" \
+    --mode "$mode" --lanes "$lanes" --seconds "$seconds" \
+    --libuv-source "$UPSTREAM_LIBUV_SOURCE_DIR"
+  exit $?
 }
 
 if [ "${1:-}" = --lane ]; then

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+"""Judges a run of libuv's suite (upstream-tests/run.sh) and writes its report.
+
+  upstream_judge.py judge --run-dir DIR --logs DIR --report FILE --mode MODE --lanes N
+                          --seconds S --libuv-source DIR [--floor-dir DIR] [--partial]
+  upstream_judge.py floor-list REPORT.md        (prints a floor list: real libuv's passes)
+
+judge reads what the lanes wrote into the run directory (lane*/results: index, test, real
+libuv's result and time, uvafd's result and time, lane; queue; lane*/leaks; lane0.net), writes
+the Markdown report and prints the summary. It fails (exit 1) when a test was not run, when a
+test passes on real libuv and not on uvafd, and when real libuv passes fewer than the floor: 90%
+of this run's tests that the floor list of its libuv version names. A comparison whose baseline
+fails proves nothing: under load, with a port held by a leftover process or with a broken Wine
+prefix real libuv's tests fail too, and every one of them would then go uncompared.
+
+The floor list of libuv X.Y.Z is upstream-tests/floor/libuv-X.Y.Z.txt: one test a line, the
+tests real libuv passed in a quiet full run; floor-list makes it from that run's report.md.
+Standard library only.
+"""
+
+import argparse
+import datetime
+import os
+import re
+import sys
+
+FLOOR_PERCENT = 90
+
+
+# ---------------------------------------------------------------------------------------------
+# Files as bytes decoded losslessly, so that what a log holds is printed as it was.
+
+def read_text(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "surrogateescape")
+
+
+def lines_of(text):
+    """Lines as grep and read see them: split on LF, no empty line after a final LF."""
+    if text == "":
+        return []
+    parts = text.split("\n")
+    if text.endswith("\n"):
+        parts.pop()
+    return parts
+
+
+def write_out(stream, text):
+    stream.buffer.write(text.encode("utf-8", "surrogateescape"))
+
+
+# ---------------------------------------------------------------------------------------------
+# What a log says about a failure, in one line: the first failed assertion (file and line), a
+# fatal error, the runner's own message (timeout, exit code), or the last line of output.
+
+ASSERTION = re.compile(r"Assertion failed in .*")
+ASSERTION_PLACE = re.compile(r"in [^ ]*[/\\]([^/\\ ]+) on line ([0-9]+):")
+ERROR_WORDS = re.compile(r"fatal|error|not supported|unimplemented", re.IGNORECASE | re.ASCII)
+RUNNER_MESSAGE = re.compile(r"^# (timeout|exit code)")
+COMMENT_LEAD = re.compile(r"^# *")
+BLANK_COMMENT = re.compile(r"^# *$")
+
+
+def log_excerpt(path):
+    if not os.path.isfile(path):
+        return ""
+    lines = lines_of(read_text(path))
+    line = ""
+    for candidate in lines:
+        m = ASSERTION.search(candidate)
+        if m:
+            line = ASSERTION_PLACE.sub(r"\1:\2:", m.group(0), count=1)
+            break
+    if not line:
+        # The first line naming an error; a TAP "not ok" line there says nothing more.
+        for candidate in lines:
+            if ERROR_WORDS.search(candidate):
+                if not candidate.startswith("not ok"):
+                    line = COMMENT_LEAD.sub("", candidate, count=1)
+                break
+    if not line:
+        for candidate in lines:
+            if RUNNER_MESSAGE.search(candidate):
+                line = COMMENT_LEAD.sub("", candidate, count=1)
+                break
+    if not line:
+        rest = [c for c in lines
+                if not (c.startswith("not ok") or c.startswith("ok") or BLANK_COMMENT.search(c))]
+        if rest:
+            line = COMMENT_LEAD.sub("", rest[-1], count=1)
+    line = line.rstrip("\n").replace("|", "\\|")
+    return line[:160]
+
+
+# ---------------------------------------------------------------------------------------------
+# The floor.
+
+def libuv_version(source_dir):
+    """X.Y.Z from the source tree's include/uv/version.h."""
+    path = os.path.join(source_dir, "include", "uv", "version.h")
+    text = read_text(path)
+    parts = []
+    for field in ("MAJOR", "MINOR", "PATCH"):
+        m = re.search(r"^#\s*define\s+UV_VERSION_%s\s+(\d+)" % field, text, re.MULTILINE)
+        if not m:
+            raise ValueError("%s: no UV_VERSION_%s" % (path, field))
+        parts.append(m.group(1))
+    return ".".join(parts)
+
+
+def read_floor_list(path):
+    names = []
+    for line in lines_of(read_text(path)):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            names.append(line)
+    return names
+
+
+def floor_of(count):
+    """FLOOR_PERCENT of count, rounded up: 90% of 10 listed tests is 9, of 364 is 328."""
+    return (count * FLOOR_PERCENT + 99) // 100
+
+
+def floor_list_from_report(path):
+    """The tests that pass on real libuv in a report's table (report.md, or the docs' copy)."""
+    names = []
+    for line in lines_of(read_text(path)):
+        if not line.startswith("| "):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 5 and cells[1] == "pass" and re.fullmatch(r"[A-Za-z0-9_]+", cells[0]):
+            names.append(cells[0])
+    return names
+
+
+def floor_causes(rows_failed_on_libuv, logs):
+    """What real libuv's logs of the listed tests it did not pass point at, for the message."""
+    timeouts = sum(1 for name, result in rows_failed_on_libuv if result == "timeout")
+    in_use = 0
+    not_started = 0
+    for name, _ in rows_failed_on_libuv:
+        path = os.path.join(logs, name + ".libuv.log")
+        text = read_text(path) if os.path.isfile(path) else ""
+        if re.search(r"EADDRINUSE|address already in use", text, re.IGNORECASE):
+            in_use += 1
+        if (text.strip() == "" or "could not be started" in text or
+                "wine: failed to start" in text or "wine client error" in text):
+            not_started += 1
+    try:
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[0]
+    except OSError:
+        load = "unknown"
+    return timeouts, in_use, not_started, load
+
+
+# ---------------------------------------------------------------------------------------------
+# The report and the verdict.
+
+def judge(args):
+    run_dir, logs = args.run_dir, args.logs
+    out = sys.stdout
+
+    results = []
+    for entry in sorted(os.listdir(run_dir)):
+        path = os.path.join(run_dir, entry, "results")
+        if entry.startswith("lane") and os.path.isfile(path):
+            for line in lines_of(read_text(path)):
+                fields = line.split("\t")
+                fields += [""] * (7 - len(fields))
+                results.append(fields[:7])
+    # sort -n on the queue index; a stable sort keeps lane order for equal keys.
+    def index_key(fields):
+        m = re.match(r"\s*(-?\d+)", fields[0])
+        return int(m.group(1)) if m else 0
+    results.sort(key=index_key)
+
+    version = libuv_version(args.libuv_source)
+
+    rows, regressions, flaky, missing = [], [], [], []
+    n_total = lp = lf = ls = up = uf = us = both_fail = 0
+    seen = set()
+    libuv_result = {}
+    for _, name, lres, ltime, ures, utime, _ in results:
+        seen.add(name)
+        libuv_result[name] = lres
+        n_total += 1
+        if lres == "pass":
+            lp += 1
+        elif lres == "skip":
+            ls += 1
+        else:
+            lf += 1
+        if ures.startswith("pass"):
+            up += 1
+        elif ures == "skip":
+            us += 1
+        else:
+            uf += 1
+        ures_base = ures.split("(", 1)[0]
+        mark = note = ""
+        if lres == "pass" and ures_base != "pass":
+            regressions.append(name)
+            mark = " **REGRESSION**"
+            note = log_excerpt(os.path.join(logs, name + ".uvafd.retry.log"))
+        elif ures.startswith("pass("):
+            flaky.append(name)
+        if lres != "pass" and lres != "skip":
+            note = log_excerpt(os.path.join(logs, name + ".libuv.log"))
+            if ures_base != "pass" and ures != "skip":
+                both_fail += 1
+        elif not note and ures_base != "pass" and ures != "skip":
+            note = log_excerpt(os.path.join(logs, name + ".uvafd.log"))
+        retry = "pass(2nd-try;1st:"
+        if ures.startswith(retry):
+            ures = "pass (2nd try; 1st: " + ures[len(retry):]
+        rows.append("| %s | %s | %s%s | %s / %s | %s |" % (name, lres, ures, mark, ltime, utime,
+                                                           note))
+    queue = os.path.join(run_dir, "queue")
+    for t in lines_of(read_text(queue)) if os.path.isfile(queue) else []:
+        if t not in seen:
+            missing.append(t)
+
+    leaks = []
+    for entry in sorted(os.listdir(run_dir)):
+        path = os.path.join(run_dir, entry, "leaks")
+        if entry.startswith("lane") and os.path.isfile(path):
+            for line in lines_of(read_text(path)):
+                fields = line.split("\t")
+                leaks.append("\t".join(fields[:2]))
+
+    # The floor: of this run's tests, those that real libuv passed in the list's run.
+    floor_path = os.path.join(args.floor_dir, "libuv-%s.txt" % version)
+    floor_line = floor_failure = None
+    if not os.path.isfile(floor_path):
+        floor_failure = (
+            "upstream_tests: no floor list for libuv %s (%s): make it from the report of a "
+            "full run on a quiet machine, check that run's failures are Wine's, and commit it: "
+            "python3 tools/report/upstream_judge.py floor-list BUILD/upstream-tests/report.md"
+            " > upstream-tests/floor/libuv-%s.txt" % (version, floor_path, version))
+        floor_line = "Floor: no list for libuv %s." % version
+    else:
+        listed = set(read_floor_list(floor_path))
+        in_run = [name for _, name, *_ in results if name in listed]
+        in_run += [name for name in missing if name in listed]
+        passed = [name for name in in_run if libuv_result.get(name) == "pass"]
+        floor = floor_of(len(in_run))
+        floor_line = ("Floor: real libuv passed %d of the %d tests of this run that "
+                      "upstream-tests/floor/libuv-%s.txt lists (floor: %d, %d%%)."
+                      % (len(passed), len(in_run), version, floor, FLOOR_PERCENT))
+        if not in_run:
+            floor_failure = (
+                "upstream_tests: real libuv passed none of this run's tests in the run that "
+                "made upstream-tests/floor/libuv-%s.txt: a comparison with a failing baseline "
+                "proves nothing" % version)
+        elif len(passed) < floor:
+            failed_there = [(name, libuv_result.get(name, "not run")) for name in in_run
+                            if libuv_result.get(name) != "pass"]
+            timeouts, in_use, not_started, load = floor_causes(failed_there, logs)
+            floor_failure = (
+                "upstream_tests: real libuv passed %d of the %d listed tests, fewer than the "
+                "floor (%d): the comparison proves nothing. Likely causes: the machine is "
+                "overloaded (load average %s; %d of them timed out), a port held by a leftover "
+                "process (%d logs say the address is in use; see ss -tlnp), or a broken Wine "
+                "prefix (%d did not start under Wine; delete the lane prefixes under %s to "
+                "boot them again). Real libuv's logs: %s/TEST.libuv.log"
+                % (len(passed), len(in_run), floor, load, timeouts, in_use, not_started,
+                   os.path.join(os.path.dirname(logs), "lanes"), logs))
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    r = []
+    r.append("# libuv %s's tests: real libuv and uvafd under Wine" % version)
+    r.append("")
+    r.append("Generated by upstream-tests/run.sh on %s; logs in %s." % (now, logs))
+    r.append("%d tests, %s lane(s) (%s), %s s wall clock." % (n_total, args.lanes, args.mode,
+                                                             args.seconds))
+    if args.mode == "netns":
+        net = os.path.join(run_dir, "lane0.net")
+        net_text = read_text(net).rstrip("\n") if os.path.isfile(net) else ""
+        r.append("Each lane's network namespace has %s." % net_text)
+    r.append("Time: seconds of one launcher invocation (Wine start-up of launcher, runner and child")
+    r.append("included), real libuv / uvafd. Log: what the failing side's log says (libuv's when it")
+    r.append("fails there, else uvafd's).")
+    r.append("")
+    r.append("| test | real libuv | uvafd | time (s) | log |")
+    r.append("|---|---|---|---|---|")
+    r.extend(rows if rows else [""])
+    r.append("")
+    r.append("Tests run: %d. Real libuv: %d passed, %d failed, %d skipped." % (n_total, lp, lf, ls))
+    r.append("uvafd: %d passed, %d failed, %d skipped. Failed on both: %d." % (up, uf, us,
+                                                                             both_fail))
+    r.append("Passed on real libuv, not on uvafd: %d %s" % (len(regressions), " ".join(regressions)))
+    r.append("Passed on uvafd only at the second try: %d %s" % (len(flaky), " ".join(flaky)))
+    if missing:
+        r.append("Not run (the run was cut short): %d %s" % (len(missing), " ".join(missing)))
+    r.append(floor_line)
+    if leaks:
+        r.append("")
+        r.append("Sockets still open in a lane after a test's processes were gone (the lane's")
+        r.append("wineserver was restarted after each; the sockets are in the test's log):")
+        r.append("")
+        for leak in sorted(leaks, key=lambda s: s.encode("utf-8", "surrogateescape")):
+            r.append("- " + leak.replace("\t", " on ", 1))
+    with open(args.report, "wb") as f:
+        f.write(("\n".join(r) + "\n").encode("utf-8", "surrogateescape"))
+
+    s = []
+    s.append("")
+    s.append("report: %s" % args.report)
+    s.append("%d tests in %s s, %s lane(s) (%s)" % (n_total, args.seconds, args.lanes, args.mode))
+    s.append("real libuv: %d passed, %d failed, %d skipped" % (lp, lf, ls))
+    s.append("uvafd: %d passed, %d failed, %d skipped" % (up, uf, us))
+    if flaky:
+        s.append("upstream_tests: passed on uvafd only at the second try: %s" % " ".join(flaky))
+    s.append("upstream_tests: " + floor_line[0].lower() + floor_line[1:])
+    status = 0
+    if missing:
+        s.append("upstream_tests: %d tests were not run: %s" % (len(missing), " ".join(missing)))
+        status = 1
+    elif regressions:
+        s.append("upstream_tests: passes on real libuv, fails on uvafd: %s" % " ".join(regressions))
+        status = 1
+    if floor_failure:
+        s.append(floor_failure)
+        status = 1
+    if status == 0:
+        s.append("upstream_tests: no test that passes on real libuv fails on uvafd")
+    write_out(out, "\n".join(s) + "\n")
+    out.flush()
+    return status
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    j = sub.add_parser("judge")
+    j.add_argument("--run-dir", required=True)
+    j.add_argument("--logs", required=True)
+    j.add_argument("--report", required=True)
+    j.add_argument("--mode", required=True)
+    j.add_argument("--lanes", required=True)
+    j.add_argument("--seconds", required=True)
+    j.add_argument("--libuv-source", required=True)
+    here = os.path.dirname(os.path.abspath(__file__))
+    j.add_argument("--floor-dir",
+                   default=os.path.join(here, "..", "..", "upstream-tests", "floor"))
+    f = sub.add_parser("floor-list")
+    f.add_argument("report")
+    args = parser.parse_args(argv)
+    if args.command == "judge":
+        args.floor_dir = os.path.normpath(args.floor_dir)
+        return judge(args)
+    names = floor_list_from_report(args.report)
+    if not names:
+        sys.stderr.write("upstream_judge.py: no test passes on real libuv in %s\n" % args.report)
+        return 1
+    header = ("# The %d tests real libuv passed in the run of %s (one a line, list order).\n"
+              "# upstream-tests/run.sh fails when real libuv passes fewer than %d%% of the\n"
+              "# listed tests a run has. Made by: tools/report/upstream_judge.py floor-list\n"
+              % (len(names), args.report, FLOOR_PERCENT))
+    write_out(sys.stdout, header + "".join(n + "\n" for n in names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
