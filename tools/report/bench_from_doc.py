@@ -9,6 +9,7 @@ of wording without running the benchmarks again.
 import re
 
 import bench_record
+import libuv_bench
 
 
 def _search(pattern, text, default=None):
@@ -81,6 +82,13 @@ def uv(text):
                            "per": per or None, "names": names.get((p, sc, n), []) if per else None})
     meta["trace_cases"] = ";".join(trace_cases) or "async 1 500 2500;pingpong 1 300 1300;" \
         "pingpong 64 640 2560;pingpong 1024 2048 6144;churn 0 40 160;close 0 100 400"
+    libuv = _section(text, "## libuv's own benchmarks")
+    if libuv:
+        meta["libuv_bench_rounds"], = _search(r" as the A/A control\. (\S+)$", libuv, ("?",))
+        meta["libuv_bench_not_run"], = _search(r"probes them in round 1\): (.*)\.$", libuv, ("",))
+        if meta["libuv_bench_not_run"] == "none":
+            meta["libuv_bench_not_run"] = ""
+        records += [r for r in map(libuv_bench.parse_raw, re.findall(r"^round=.* bench=.*$", libuv, re.M)) if r]
     return [meta] + records + _failures(text) + traces
 
 

@@ -22,6 +22,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_record  # noqa: E402
+import libuv_bench  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TEMPLATES = os.path.join(HERE, "templates")
@@ -105,6 +106,8 @@ class UvReport:
         self.calls = []      # chart: requests per event
         self.met = self.noise = self.total = 0
         self._judge()
+        # libuv's own benchmark runner: a section of its own, absent from a run without it.
+        self.libuv = libuv_bench.Section(records, self.meta)
 
     def get(self, *a, **k):
         return self.nb.get(*a, **k)
@@ -258,6 +261,8 @@ class UvReport:
         out += [w % tuple(r) for r in self.tp_rows]
         out += ["", "targets met: %d of %d, within noise: %d; total time %s s" % (
             self.met, self.total, self.noise, self.meta.get("elapsed", "?"))]
+        if self.libuv.recs:
+            out.append(self.libuv.text())
         return "\n".join(out)
 
     def markdown(self):
@@ -311,7 +316,9 @@ class UvReport:
         failures = self.nb.failures()
         values["failures"] = "\n".join("- " + f for f in failures)
         values["raw_results"] = block(r["raw"] for r in self.nb.lines())
-        flags = {"chart": m.get("chart") == "1", "trace": self.do_trace, "failures": bool(failures)}
+        flags = {"chart": m.get("chart") == "1", "trace": self.do_trace, "failures": bool(failures),
+                 "libuv_bench": bool(self.libuv.recs)}
+        values["libuv_bench"] = fill("benchmarks-libuv.md", self.libuv.values(), {}) if self.libuv.recs else ""
         return fill("benchmarks.md", values, flags)
 
     def idle_actual(self, p):
