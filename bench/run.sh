@@ -15,6 +15,9 @@
 #   UVAFD_BENCH_TRACE=0   skip counting wineserver requests (scenario 7)
 #   UVAFD_BENCH_DOCS=0    print the table only; leave docs/ alone
 #   UVAFD_BENCH_OUT       the folder the report and chart go to (default docs)
+#   UVAFD_BENCH_LIBUV_ROUNDS  rounds of libuv's own benchmarks (default 3; 0 skips them)
+#   UVAFD_BENCH_LIBUV     which of them (default: the time-bounded ones, bench/libuv_bench.sh)
+#   UVAFD_BENCH_LIBUV_COUNTED  count-bounded ones to probe in round 1 (default million_timers)
 set -euo pipefail
 export LC_ALL=C  # sort and awk number formats
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +33,9 @@ idle_n=${UVAFD_BENCH_IDLE:-10000}
 mem_n=${UVAFD_BENCH_MEMORY:-10000}
 do_trace=${UVAFD_BENCH_TRACE:-1}
 started=$(date +%s)
+libuv_rounds=${UVAFD_BENCH_LIBUV_ROUNDS:-3}
 source bench/rounds.sh
+source bench/libuv_bench.sh
 
 # ---- build ---------------------------------------------------------------------------------
 configure_args=(-DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake"
@@ -42,6 +47,7 @@ if [ ! -f "$tree/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$tree" "${configure_args[@]}" >/dev/null
 fi
 targets=(--target bench_uv_libuv bench_uv_uvafd bench_floor)
+[ "$libuv_rounds" -gt 0 ] && targets+=(uv_bench_libuv uv_bench_uvafd uv_upstream_launch)
 # The tree may be shared with another build running now: one retry a minute later.
 if ! cmake --build "$tree" -j2 "${targets[@]}" >/dev/null; then
   echo "bench: build failed; retrying in 60 s" >&2
@@ -78,6 +84,7 @@ echo "bench: $rounds round(s) of ${secs} s runs (libuv 1.44.2, uvafd, floor; asy
 run_rounds "$all_rounds" 0
 echo "memory ($mem_n handles, once)  [$(($(date +%s) - started)) s]"
 for p in "${progs[@]}"; do run_one 1 "$p" memory "$mem_n" 1; done
+[ "$libuv_rounds" -gt 0 ] && libuv_bench_rounds "$tree" "$libuv_rounds"
 
 # ---- wineserver requests per event (Wine's server trace) --------------------------------
 # Each program runs twice to a fixed number of events (K1, K2) with a fresh, tracing
