@@ -26,14 +26,14 @@ _N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
 RULES = (
     (r"million_async", r"async events in [0-9.]+ seconds \(%s/s" % _N, "events/s", True),
     (r"queue_work", r"async jobs in [0-9.]+ seconds \(%s/s" % _N, "jobs/s", True),
-    (r"million_timers", r"^%s seconds total" % _N, "s", False),
-    (r"loop_count_timed", r"^loop_count: [0-9]+ ticks \(%s ticks/s\)" % _N, "ticks/s", True),
-    (r"loop_count", r"^loop_count: [0-9]+ ticks in [0-9.]+s \(%s/s\)" % _N, "ticks/s", True),
-    (r"ping_pongs", r"^ping_pongs: %s roundtrips/s" % _N, "round trips/s", True),
-    (r"ping_udp[0-9]+", r"^ping_pongs: [0-9]+ pingers, ~ %s roundtrips/s" % _N, "round trips/s", True),
-    (r"(tcp|pipe)_pump[0-9]+_client", r"^(?:tcp|pipe)_pump[0-9]+_client: %s gbit/s" % _N, "gbit/s", True),
-    (r"(tcp4|pipe)_pound_[0-9]+", r"^(?:tcp4|pipe)-conn-pound-[0-9]+: %s accepts/s" % _N, "accepts/s", True),
-    (r"udp_(timed_)?pummel_[0-9]+v[0-9]+", r"^udp_pummel_[0-9]+v[0-9]+: %s/s received" % _N,
+    (r"million_timers", r"^(?:# )?%s seconds total" % _N, "s", False),
+    (r"loop_count_timed", r"^(?:# )?loop_count: [0-9]+ ticks \(%s ticks/s\)" % _N, "ticks/s", True),
+    (r"loop_count", r"^(?:# )?loop_count: [0-9]+ ticks in [0-9.]+s \(%s/s\)" % _N, "ticks/s", True),
+    (r"ping_pongs", r"^(?:# )?ping_pongs: %s roundtrips/s" % _N, "round trips/s", True),
+    (r"ping_udp[0-9]+", r"^(?:# )?ping_pongs: [0-9]+ pingers, ~ %s roundtrips/s" % _N, "round trips/s", True),
+    (r"(tcp|pipe)_pump[0-9]+_client", r"^(?:# )?(?:tcp|pipe)_pump[0-9]+_client: %s gbit/s" % _N, "gbit/s", True),
+    (r"(tcp4|pipe)_pound_[0-9]+", r"^(?:# )?(?:tcp4|pipe)-conn-pound-[0-9]+: %s accepts/s" % _N, "accepts/s", True),
+    (r"udp_(timed_)?pummel_[0-9]+v[0-9]+", r"^(?:# )?udp_pummel_[0-9]+v[0-9]+: %s/s received" % _N,
      "received/s", True),
 )
 
