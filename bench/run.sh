@@ -18,6 +18,8 @@
 #   UVAFD_BENCH_LIBUV_ROUNDS  rounds of libuv's own benchmarks (default 3; 0 skips them)
 #   UVAFD_BENCH_LIBUV     which of them (default: the time-bounded ones, bench/libuv_bench.sh)
 #   UVAFD_BENCH_LIBUV_COUNTED  count-bounded ones to probe in round 1 (default million_timers)
+#   UVAFD_BENCH_ONLY_LIBUV=1  run only libuv's own benchmarks; the report keeps the other
+#                         sections' numbers from the report already in UVAFD_BENCH_OUT
 set -euo pipefail
 export LC_ALL=C  # sort and awk number formats
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,6 +64,15 @@ exe_floor=$tree/bench/bench_floor.exe
 work=$(mktemp -d)
 bench_wine "$tree/bench-wineprefix"  # its wineserver is restarted below to trace it
 load_before=$(load_average)
+if [ "${UVAFD_BENCH_ONLY_LIBUV:-0}" = 1 ]; then
+  libuv_bench_rounds "$tree" "$libuv_rounds"
+  bench_meta "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" "docs=${UVAFD_BENCH_DOCS:-1}" \
+    "libuv_bench_load=$load_before / $(load_average)"
+  out_dir=${UVAFD_BENCH_OUT:-docs}
+  python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir" \
+    --keep-doc "$out_dir/benchmarks.md"
+  exit 0
+fi
 cases=("async 1" "async 2" "async 4" "pingpong 1" "pingpong 64" "pingpong 1024" "churn 0"
        "close 0" "idle 0" "idle 1000" "idle $idle_n" "tcp 1" "tcp 64")
 progs=(uvafd libuv floor)
@@ -114,5 +125,6 @@ bench_meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "elapsed=$(($(date +%s) - sta
   "load_before=$load_before" "load_after=$(load_average)" "secs=$secs" "rounds=$rounds" \
   "async_rounds=$async_rounds" "idle_rounds=$idle_rounds" "idle_n=$idle_n" "mem_n=$mem_n" \
   "trace=$do_trace" "docs=${UVAFD_BENCH_DOCS:-1}" "cases=$(IFS=';'; echo "${cases[*]}")" \
-  "trace_cases=$(IFS=';'; echo "${trace_cases[*]}")"
+  "trace_cases=$(IFS=';'; echo "${trace_cases[*]}")" "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
+  "libuv_bench_load=$load_before / $(load_average)"
 python3 tools/report/bench_report.py uv --work "$work" --out-dir "${UVAFD_BENCH_OUT:-docs}"

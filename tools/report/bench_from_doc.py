@@ -84,7 +84,8 @@ def uv(text):
         "pingpong 64 640 2560;pingpong 1024 2048 6144;churn 0 40 160;close 0 100 400"
     libuv = _section(text, "## libuv's own benchmarks")
     if libuv:
-        meta["libuv_bench_rounds"], = _search(r" as the A/A control\. (\S+)$", libuv, ("?",))
+        meta["libuv_bench_rounds"], meta["libuv_bench_date"], meta["libuv_bench_load"] = _search(
+            r"^Rounds: (.*), run (.*) \(load average before / after: (.*)\)\.$", libuv, ("?", "?", "?"))
         meta["libuv_bench_not_run"], = _search(r"probes them in round 1\): (.*)\.$", libuv, ("",))
         if meta["libuv_bench_not_run"] == "none":
             meta["libuv_bench_not_run"] = ""

@@ -8,6 +8,8 @@ chart from the templates in templates/ (the prose lives there; this file fills i
                     report into --out-dir unless the run's meta says docs=0
   bench_report.py uv|epoll --record FILE [--out MD]   renders a saved record (no chart)
   bench_report.py uv|epoll --from-doc MD [--out MD]   renders from the numbers of a rendered doc
+  bench_report.py uv --work DIR --keep-doc MD   a run of libuv's own benchmarks only
+                    (UVAFD_BENCH_ONLY_LIBUV=1): the other sections keep MD's numbers
 """
 
 import argparse
@@ -474,10 +476,20 @@ def main(argv=None):
     ap.add_argument("--out", help="the Markdown file to write (--record, --from-doc)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"),
                     help="--work: the folder of the report (and chart), default docs/")
+    ap.add_argument("--keep-doc", help="--work: take every record but libuv's own benchmarks' from "
+                    "this rendered report (uv only)")
     args = ap.parse_args(argv)
     cls, doc_name = REPORTS[args.which]
     if args.work:
         records = bench_record.collect(args.work)
+        if args.keep_doc:
+            import bench_from_doc
+            with open(args.keep_doc, encoding="utf-8") as f:
+                kept = bench_from_doc.uv(f.read())
+            libuv_meta = {k: v for k, v in records[0].items() if k.startswith("libuv_bench") or k == "docs"}
+            records = [dict(kept[0], chart="1" if kept[0].get("chart") == "1" else "0", **libuv_meta)] + \
+                [r for r in kept[1:] if r.get("type") != "libuv_bench"] + \
+                [r for r in records if r.get("type") == "libuv_bench"]
         bench_record.save(records, os.path.join(args.work, "run.jsonl"))
     elif args.record:
         records = bench_record.load(args.record)
@@ -492,7 +504,7 @@ def main(argv=None):
         if report.meta.get("docs", "1") != "1":
             return 0
         out = os.path.join(args.out_dir, doc_name)
-        if args.which == "uv":
+        if args.which == "uv" and not args.keep_doc:  # (the kept report's chart stays as it is)
             png = os.path.join(os.path.dirname(out), "benchmarks.png")
             report.meta["chart"] = "1" if report.chart(png) else "0"
     if out:

@@ -32,7 +32,7 @@ RULES = (
     (r"ping_pongs", r"^(?:# )?ping_pongs: %s roundtrips/s" % _N, "round trips/s", True),
     (r"ping_udp[0-9]+", r"^(?:# )?ping_pongs: [0-9]+ pingers, ~ %s roundtrips/s" % _N, "round trips/s", True),
     (r"(tcp|pipe)_pump[0-9]+_client", r"^(?:# )?(?:tcp|pipe)_pump[0-9]+_client: %s gbit/s" % _N, "gbit/s", True),
-    (r"(tcp4|pipe)_pound_[0-9]+", r"^(?:# )?(?:tcp4|pipe)-conn-pound-[0-9]+: %s accepts/s" % _N, "accepts/s", True),
+    (r"(tcp4|pipe)_pound_[0-9]+", r"^(?:# )?(?:tcp|pipe)-conn-pound-[0-9]+: %s accepts/s" % _N, "accepts/s", True),
     (r"udp_(timed_)?pummel_[0-9]+v[0-9]+", r"^(?:# )?udp_pummel_[0-9]+v[0-9]+: %s/s received" % _N,
      "received/s", True),
 )
@@ -183,6 +183,8 @@ class Section:
         return {"libuv_bench_table": self.table(), "libuv_bench_left_out": left,
                 "libuv_bench_not_run": self.meta.get("libuv_bench_not_run", "") or "none",
                 "libuv_bench_rounds": self.meta.get("libuv_bench_rounds", "?"),
+                "libuv_bench_date": self.meta.get("libuv_bench_date", "?"),
+                "libuv_bench_load": self.meta.get("libuv_bench_load", "?"),
                 "libuv_bench_met": str(self.met), "libuv_bench_noise": str(self.noise),
                 "libuv_bench_total": str(self.total),
                 "libuv_bench_raw": "".join(r["raw"] + "\n" for r in self.recs)}
