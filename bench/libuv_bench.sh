@@ -67,12 +67,18 @@ libuv_bench_rounds() (
   for b in ${UVAFD_BENCH_LIBUV:-$libuv_bench_timed} $counted; do
     if grep -qx "$b" <<<"$list"; then names="$names $b"; else echo "libuv_bench: no benchmark $b in this libuv" >&2; fi
   done
-  # What the runner lists and this run does not run: the count-bounded rest.
+  # What the runner lists and this run does not run: the count-bounded rest, and the
+  # time-bounded ones UVAFD_BENCH_LIBUV left out.
   not_run=$(for b in $list; do
+    case " $names $libuv_bench_timed " in *" $b "*) continue ;; esac
+    echo "$b"
+  done | paste -sd' ' | sed 's/ /, /g')
+  not_selected=$(for b in $libuv_bench_timed; do
     case " $names " in *" $b "*) continue ;; esac
     echo "$b"
   done | paste -sd' ' | sed 's/ /, /g')
-  bench_meta "libuv_bench_rounds=$all" "libuv_bench_not_run=$not_run"
+  bench_meta "libuv_bench_rounds=$all" "libuv_bench_not_run=$not_run" \
+    "libuv_bench_not_selected=$not_selected"
   cases=()
   for b in $names; do cases+=("$b 0"); done
   exe_of() { case $1 in uvafd | uvafd_aa) echo "$lb_uvafd" ;; libuv) echo "$lb_libuv" ;; esac; }

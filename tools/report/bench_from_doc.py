@@ -87,8 +87,11 @@ def uv(text):
         meta["libuv_bench_rounds"], meta["libuv_bench_date"], meta["libuv_bench_load"] = _search(
             r"^Rounds: (.*), run (.*) \(load average before / after: (.*)\)\.$", libuv, ("?", "?", "?"))
         meta["libuv_bench_not_run"], = _search(r"probes them in round 1\): (.*)\.$", libuv, ("",))
-        if meta["libuv_bench_not_run"] == "none":
-            meta["libuv_bench_not_run"] = ""
+        meta["libuv_bench_not_selected"], = _search(
+            r"^Not run, time-bounded but not selected \(`UVAFD_BENCH_LIBUV`\): (.*)\.$", libuv, ("",))
+        for k in ("libuv_bench_not_run", "libuv_bench_not_selected"):
+            if meta[k] == "none":
+                meta[k] = ""
         records += [r for r in map(libuv_bench.parse_raw, re.findall(r"^round=.* bench=.*$", libuv, re.M)) if r]
     return [meta] + records + _failures(text) + traces
 

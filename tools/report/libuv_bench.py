@@ -61,7 +61,7 @@ def raw_line(rec):
     """The record as the report's raw block shows it and bench_from_doc reads it back."""
     return "round=%s lib=%s bench=%s status=%s value=%s unit=%s" % (
         rec["round"], rec["program"], rec["bench"], rec["status"],
-        "-" if rec["value"] is None else "%.6g" % rec["value"], rec["unit"] or "-")
+        "-" if rec["value"] is None else "%.6g" % rec["value"], (rec["unit"] or "-").replace(" ", "_"))
 
 
 def parse_raw(line):
@@ -71,7 +71,7 @@ def parse_raw(line):
     rec = {"type": "libuv_bench", "round": f.get("round", ""), "program": f.get("lib", ""),
            "bench": f["bench"], "status": f.get("status", ""),
            "value": None if f.get("value", "-") == "-" else float(f["value"]),
-           "unit": None if f.get("unit", "-") == "-" else f["unit"]}
+           "unit": None if f.get("unit", "-") == "-" else f["unit"].replace("_", " ")}
     rec["raw"] = raw_line(rec)
     return rec
 
@@ -150,7 +150,8 @@ class Section:
                 out = []
                 for rnd, v in vals.get(a, {}).items():
                     w = vals.get(c, {}).get(rnd)
-                    if w is not None and speed(w, higher) > 0:
+                    # 0 is below the printed resolution, not a speed: no ratio that round.
+                    if w is not None and v and w:
                         out.append(speed(v, higher) / speed(w, higher))
                 return printed(summarize(out)) if out else None
             ul, aa = ratios("uvafd", "libuv"), ratios("uvafd", "uvafd_aa")
@@ -182,6 +183,7 @@ class Section:
         left = "".join("- `%s`: %s\n" % (b, why) for b, why in self.left_out) or "None.\n"
         return {"libuv_bench_table": self.table(), "libuv_bench_left_out": left,
                 "libuv_bench_not_run": self.meta.get("libuv_bench_not_run", "") or "none",
+                "libuv_bench_not_selected": self.meta.get("libuv_bench_not_selected", "") or "none",
                 "libuv_bench_rounds": self.meta.get("libuv_bench_rounds", "?"),
                 "libuv_bench_date": self.meta.get("libuv_bench_date", "?"),
                 "libuv_bench_load": self.meta.get("libuv_bench_load", "?"),
