@@ -15,6 +15,11 @@
 #   UVAFD_BENCH_TRACE=0   skip counting wineserver requests (scenario 7)
 #   UVAFD_BENCH_DOCS=0    print the table only; leave docs/ alone
 #   UVAFD_BENCH_OUT       the folder the report and chart go to (default docs)
+#   UVAFD_BENCH_LIBUV_ROUNDS  rounds of libuv's own benchmarks (default 3; 0 skips them)
+#   UVAFD_BENCH_LIBUV     which of them (default: the time-bounded ones, bench/libuv_bench.sh)
+#   UVAFD_BENCH_LIBUV_COUNTED  count-bounded ones to probe in round 1 (default million_timers)
+#   UVAFD_BENCH_ONLY_LIBUV=1  run only libuv's own benchmarks; the report keeps the other
+#                         sections' numbers from the report already in UVAFD_BENCH_OUT
 set -euo pipefail
 export LC_ALL=C  # sort and awk number formats
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +35,9 @@ idle_n=${UVAFD_BENCH_IDLE:-10000}
 mem_n=${UVAFD_BENCH_MEMORY:-10000}
 do_trace=${UVAFD_BENCH_TRACE:-1}
 started=$(date +%s)
+libuv_rounds=${UVAFD_BENCH_LIBUV_ROUNDS:-3}
 source bench/rounds.sh
+source bench/libuv_bench.sh
 
 # ---- build ---------------------------------------------------------------------------------
 configure_args=(-DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake"
@@ -45,6 +52,7 @@ if [ ! -f "$tree/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$tree" "${configure_args[@]}" >/dev/null
 fi
 targets=(--target bench_uv_libuv bench_uv_uvafd bench_floor)
+[ "$libuv_rounds" -gt 0 ] && targets+=(uv_bench_libuv uv_bench_uvafd uv_upstream_launch)
 # The tree may be shared with another build running now: one retry a minute later.
 if ! cmake --build "$tree" -j2 "${targets[@]}" >/dev/null; then
   echo "bench: build failed; retrying in 60 s" >&2
@@ -59,6 +67,15 @@ exe_floor=$tree/bench/bench_floor.exe
 work=$(mktemp -d)
 bench_wine "$tree/bench-wineprefix"  # its wineserver is restarted below to trace it
 load_before=$(load_average)
+if [ "${UVAFD_BENCH_ONLY_LIBUV:-0}" = 1 ]; then
+  libuv_bench_rounds "$tree" "$libuv_rounds"
+  bench_meta "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" "docs=${UVAFD_BENCH_DOCS:-1}" \
+    "libuv_bench_load=$load_before / $(load_average)"
+  out_dir=${UVAFD_BENCH_OUT:-docs}
+  python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir" \
+    --keep-doc "$out_dir/benchmarks.md"
+  exit 0
+fi
 cases=("async 1" "async 2" "async 4" "pingpong 1" "pingpong 64" "pingpong 1024" "churn 0"
        "close 0" "idle 0" "idle 1000" "idle $idle_n" "tcp 1" "tcp 64")
 progs=(uvafd libuv floor)
@@ -81,6 +98,7 @@ echo "bench: $rounds round(s) of ${secs} s runs (libuv 1.44.2, uvafd, floor; asy
 run_rounds "$all_rounds" 0
 echo "memory ($mem_n handles, once)  [$(($(date +%s) - started)) s]"
 for p in "${progs[@]}"; do run_one 1 "$p" memory "$mem_n" 1; done
+[ "$libuv_rounds" -gt 0 ] && libuv_bench_rounds "$tree" "$libuv_rounds"
 
 # ---- wineserver requests per event (Wine's server trace) --------------------------------
 # Each program runs twice to a fixed number of events (K1, K2) with a fresh, tracing
@@ -110,5 +128,6 @@ bench_meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "elapsed=$(($(date +%s) - sta
   "load_before=$load_before" "load_after=$(load_average)" "secs=$secs" "rounds=$rounds" \
   "async_rounds=$async_rounds" "idle_rounds=$idle_rounds" "idle_n=$idle_n" "mem_n=$mem_n" \
   "trace=$do_trace" "docs=${UVAFD_BENCH_DOCS:-1}" "cases=$(IFS=';'; echo "${cases[*]}")" \
-  "trace_cases=$(IFS=';'; echo "${trace_cases[*]}")"
+  "trace_cases=$(IFS=';'; echo "${trace_cases[*]}")" "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
+  "libuv_bench_load=$load_before / $(load_average)"
 python3 tools/report/bench_report.py uv --work "$work" --out-dir "${UVAFD_BENCH_OUT:-docs}"

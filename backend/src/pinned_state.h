@@ -18,15 +18,12 @@ enum class StateKind : uint8_t { Poll, Wakeup };
 
 // Laid out to stay at 128 bytes: a registration costs this, one bucket pointer in the
 // BaseSocketIndex and what the kernel keeps per request (docs/benchmarks.md, memory).
-struct PinnedState {
-  // --- Kernel-owned while `request_pending`: written by the kernel when the request
-  // completes, so they must not be touched, moved or freed until its packet is dequeued.
-  IoStatusBlock iosb{};
-  AfdPollInfo poll_info{};
-
+// Aligned to its cache line (StateSlab allocates the chunks so): the first line holds all that
+// a wakeup source's send (uvafd_wake) and delivery (on_wake_packet, emit) read, so each touches
+// one line of it; with a million sources every line touched is a cache miss on both threads.
+struct alignas(64) PinnedState {
   // --- Identity: (this address, generation). Never the SOCKET value.
   uint64_t generation = 0;
-  uint64_t request_generation = 0;  // generation that armed the request in flight
 
   // --- Wakeup sources. (generation << 1) | packet_queued. Other threads CAS the low bit
   // only while the high bits equal the generation they were given; close sets the high bits
@@ -34,12 +31,6 @@ struct PinnedState {
   std::atomic<uint64_t> wake_word{0};
 
   void* user_data = nullptr;  // back-link to the user's object; cleared on close
-
-  // --- Poll registrations (reactor thread only).
-  KHandle base_socket = 0;  // what AFD is asked to poll, and the key in BaseSocketIndex
-  Helper* helper = nullptr;
-  PinnedState* next_on_base_bucket = nullptr;  // BaseSocketIndex chain, while registered
-  PinnedState* next_free = nullptr;            // StateSlab free list, while Free
 
   uint32_t slot = 0;
   uint16_t submitted_mask = 0;  // AFD mask of the request in flight (AFD bits fit in 9)
@@ -53,6 +44,19 @@ struct PinnedState {
   bool in_update_queue = false;
   bool waiting_for_base = false;  // wants to arm once the base's request in flight comes back
   bool claims_interest = false;   // the one live registration of its base with interest
+
+  // --- Kernel-owned while `request_pending`: written by the kernel when the request
+  // completes, so they must not be touched, moved or freed until its packet is dequeued.
+  IoStatusBlock iosb{};
+  AfdPollInfo poll_info{};
+
+  uint64_t request_generation = 0;  // generation that armed the request in flight
+
+  // --- Poll registrations (reactor thread only).
+  KHandle base_socket = 0;  // what AFD is asked to poll, and the key in BaseSocketIndex
+  Helper* helper = nullptr;
+  PinnedState* next_on_base_bucket = nullptr;  // BaseSocketIndex chain, while registered
+  PinnedState* next_free = nullptr;            // StateSlab free list, while Free
 
   bool wake_packet_queued() const { return (wake_word.load(std::memory_order_acquire) & 1) != 0; }
   // Does the kernel hold any memory of this state right now?

@@ -2,10 +2,37 @@
 
 #include <algorithm>
 #include <new>
+#include <type_traits>
 
 #include "reserve.h"
 
 namespace uvafd {
+
+namespace {
+
+constexpr size_t kAlign = alignof(PinnedState);
+static_assert(std::is_trivially_destructible<PinnedState>::value, "chunks are freed as bytes");
+
+// Plain new[] aligns to 16 bytes only, and the states must start on their cache line
+// (pinned_state.h); the over-aligned operator new is avoided because the allocation-failure
+// tests replace only the plain one. The padding's last byte says how far back the block starts.
+PinnedState* new_chunk() {
+  auto* raw = new (std::nothrow) unsigned char[sizeof(PinnedState) * StateSlab::kChunkSize + kAlign];
+  if (!raw) return nullptr;
+  const size_t pad = kAlign - reinterpret_cast<uintptr_t>(raw) % kAlign;  // 1..kAlign
+  unsigned char* first = raw + pad;
+  first[-1] = static_cast<unsigned char>(pad);
+  auto* chunk = reinterpret_cast<PinnedState*>(first);
+  for (uint32_t i = 0; i < StateSlab::kChunkSize; ++i) new (&chunk[i]) PinnedState();
+  return chunk;
+}
+
+void delete_chunk(PinnedState* chunk) {
+  auto* first = reinterpret_cast<unsigned char*>(chunk);
+  delete[] (first - first[-1]);
+}
+
+}  // namespace
 
 StateSlab::StateSlab() : chunks_(new std::atomic<PinnedState*>[kMaxChunks]) {
   for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
@@ -13,7 +40,9 @@ StateSlab::StateSlab() : chunks_(new std::atomic<PinnedState*>[kMaxChunks]) {
 
 StateSlab::~StateSlab() {
   if (leaked_) return;  // the kernel may still write into these: never free them
-  for (uint32_t c = 0; c < chunk_count_; ++c) delete[] chunks_[c].load(std::memory_order_relaxed);
+  for (uint32_t c = 0; c < chunk_count_; ++c) {
+    delete_chunk(chunks_[c].load(std::memory_order_relaxed));
+  }
   delete[] chunks_;
 }
 
@@ -22,7 +51,7 @@ bool StateSlab::grow() {
   // The range table first: once the chunk is on the free list, owns() must know it, or a
   // packet for one of its states would be taken for a foreign one.
   if (!reserve_at_least(ranges_, size_t(chunk_count_) + 1)) return false;
-  PinnedState* chunk = new (std::nothrow) PinnedState[kChunkSize];
+  PinnedState* chunk = new_chunk();
   if (!chunk) return false;
   const uint32_t base = chunk_count_ * kChunkSize;
   // Push in reverse so that low slots are handed out first.

@@ -9,6 +9,7 @@ of wording without running the benchmarks again.
 import re
 
 import bench_record
+import libuv_bench
 
 
 def _search(pattern, text, default=None):
@@ -81,6 +82,17 @@ def uv(text):
                            "per": per or None, "names": names.get((p, sc, n), []) if per else None})
     meta["trace_cases"] = ";".join(trace_cases) or "async 1 500 2500;pingpong 1 300 1300;" \
         "pingpong 64 640 2560;pingpong 1024 2048 6144;churn 0 40 160;close 0 100 400"
+    libuv = _section(text, "## libuv's own benchmarks")
+    if libuv:
+        meta["libuv_bench_rounds"], meta["libuv_bench_date"], meta["libuv_bench_load"] = _search(
+            r"^Rounds: (.*), run (.*) \(load average before / after: (.*)\)\.$", libuv, ("?", "?", "?"))
+        meta["libuv_bench_not_run"], = _search(r"probes them in round 1\): (.*)\.$", libuv, ("",))
+        meta["libuv_bench_not_selected"], = _search(
+            r"^Not run, time-bounded but not selected \(`UVAFD_BENCH_LIBUV`\): (.*)\.$", libuv, ("",))
+        for k in ("libuv_bench_not_run", "libuv_bench_not_selected"):
+            if meta[k] == "none":
+                meta[k] = ""
+        records += [r for r in map(libuv_bench.parse_raw, re.findall(r"^round=.* bench=.*$", libuv, re.M)) if r]
     return [meta] + records + _failures(text) + traces
 
 

@@ -123,6 +123,8 @@ def collect(work):
         base = os.path.join(work, "trace-%s-%s-%s" % tuple(p[:3]))
         records.append(trace_record(*p, _read(base + "-a.out"), _read(base + "-b.out"),
                                     _read(base + "-a.names"), _read(base + "-b.names")))
+    import libuv_bench  # libuv's own benchmark runner: its output is parsed there
+    records += libuv_bench.collect(work)
     return records
 
 

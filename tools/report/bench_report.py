@@ -8,6 +8,8 @@ chart from the templates in templates/ (the prose lives there; this file fills i
                     report into --out-dir unless the run's meta says docs=0
   bench_report.py uv|epoll --record FILE [--out MD]   renders a saved record (no chart)
   bench_report.py uv|epoll --from-doc MD [--out MD]   renders from the numbers of a rendered doc
+  bench_report.py uv --work DIR --keep-doc MD   a run of libuv's own benchmarks only
+                    (UVAFD_BENCH_ONLY_LIBUV=1): the other sections keep MD's numbers
 """
 
 import argparse
@@ -22,6 +24,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_record  # noqa: E402
+import libuv_bench  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TEMPLATES = os.path.join(HERE, "templates")
@@ -105,6 +108,8 @@ class UvReport:
         self.calls = []      # chart: requests per event
         self.met = self.noise = self.total = 0
         self._judge()
+        # libuv's own benchmark runner: a section of its own, absent from a run without it.
+        self.libuv = libuv_bench.Section(records, self.meta)
 
     def get(self, *a, **k):
         return self.nb.get(*a, **k)
@@ -258,6 +263,8 @@ class UvReport:
         out += [w % tuple(r) for r in self.tp_rows]
         out += ["", "targets met: %d of %d, within noise: %d; total time %s s" % (
             self.met, self.total, self.noise, self.meta.get("elapsed", "?"))]
+        if self.libuv.recs:
+            out.append(self.libuv.text())
         return "\n".join(out)
 
     def markdown(self):
@@ -311,7 +318,9 @@ class UvReport:
         failures = self.nb.failures()
         values["failures"] = "\n".join("- " + f for f in failures)
         values["raw_results"] = block(r["raw"] for r in self.nb.lines())
-        flags = {"chart": m.get("chart") == "1", "trace": self.do_trace, "failures": bool(failures)}
+        flags = {"chart": m.get("chart") == "1", "trace": self.do_trace, "failures": bool(failures),
+                 "libuv_bench": bool(self.libuv.recs)}
+        values["libuv_bench"] = fill("benchmarks-libuv.md", self.libuv.values(), {}) if self.libuv.recs else ""
         return fill("benchmarks.md", values, flags)
 
     def idle_actual(self, p):
@@ -467,10 +476,20 @@ def main(argv=None):
     ap.add_argument("--out", help="the Markdown file to write (--record, --from-doc)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"),
                     help="--work: the folder of the report (and chart), default docs/")
+    ap.add_argument("--keep-doc", help="--work: take every record but libuv's own benchmarks' from "
+                    "this rendered report (uv only)")
     args = ap.parse_args(argv)
     cls, doc_name = REPORTS[args.which]
     if args.work:
         records = bench_record.collect(args.work)
+        if args.keep_doc:
+            import bench_from_doc
+            with open(args.keep_doc, encoding="utf-8") as f:
+                kept = bench_from_doc.uv(f.read())
+            libuv_meta = {k: v for k, v in records[0].items() if k.startswith("libuv_bench") or k == "docs"}
+            records = [dict(kept[0], chart="1" if kept[0].get("chart") == "1" else "0", **libuv_meta)] + \
+                [r for r in kept[1:] if r.get("type") != "libuv_bench"] + \
+                [r for r in records if r.get("type") == "libuv_bench"]
         bench_record.save(records, os.path.join(args.work, "run.jsonl"))
     elif args.record:
         records = bench_record.load(args.record)
@@ -485,7 +504,7 @@ def main(argv=None):
         if report.meta.get("docs", "1") != "1":
             return 0
         out = os.path.join(args.out_dir, doc_name)
-        if args.which == "uv":
+        if args.which == "uv" and not args.keep_doc:  # (the kept report's chart stays as it is)
             png = os.path.join(os.path.dirname(out), "benchmarks.png")
             report.meta["chart"] = "1" if report.chart(png) else "0"
     if out:

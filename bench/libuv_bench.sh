@@ -1,0 +1,104 @@
+# Sourced by bench/run.sh (after the scenarios' rounds) and bench/libuv_bench_smoke.sh: libuv's
+# own benchmark runner (test/run-benchmarks.c, built by bench/CMakeLists.txt as
+# uv_bench_libuv.exe and uv_bench_uvafd.exe from one set of objects), one benchmark per run,
+# under upstream-tests' launcher (uv_upstream_launch.exe: a kill-on-close job object).
+# Why the launcher: when libuv's Windows runner times a benchmark out (its 60 s) it kills only
+# the helpers; the benchmark's own child keeps running under Wine, eats the CPU and holds the
+# fixed port the next benchmark binds. The launcher ends whatever the runner left in the job,
+# and what still runs after `timeout` is ended by PID below.
+#
+# Time-bounded benchmarks of libuv 1.44.2's test/benchmark-list.h, read in their sources: each
+# stops on a timer (5 s; the pounds reconnect for 10 s) and reports its rate. The rest stop
+# after a fixed count however long that takes; of those, UVAFD_BENCH_LIBUV_COUNTED are probed in
+# round 1 and kept for the later rounds only if both links finished within the runner's 60 s.
+libuv_bench_timed="million_async loop_count_timed queue_work ping_pongs ping_udp1
+  tcp_pump1_client tcp_pump100_client pipe_pump1_client pipe_pump100_client tcp4_pound_100
+  udp_timed_pummel_1v1 udp_timed_pummel_1v10 udp_timed_pummel_1v100 udp_timed_pummel_1v1000
+  udp_timed_pummel_10v10 udp_timed_pummel_10v100 udp_timed_pummel_10v1000
+  udp_timed_pummel_100v100 udp_timed_pummel_100v1000 udp_timed_pummel_1000v1000"
+libuv_bench_counted_default="million_timers"
+
+libuv_winpath() { local p=$1; printf 'Z:%s' "${p//\//\\}"; }
+
+# libuv_bench_one LAUNCH EXE NAME OUT: runs benchmark NAME of runner EXE, its output into OUT;
+# prints ok, timeout or failed.
+libuv_bench_one() {
+  local launch=$1 exe=$2 name=$3 out=$4 rc
+  # The runner's 60 s, Wine start-up of launcher, runner, helpers and child, and its 1 s pause.
+  timeout -k 10 100 "$root/cmake/wine-run.sh" "$(libuv_winpath "$launch")" "$(libuv_winpath "$exe")" \
+    "$name" >"$out" 2>&1 </dev/null
+  rc=$?
+  libuv_bench_reap "$launch" "$exe"
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ] || grep -q "# timeout" "$out"; then
+    echo timeout
+  elif [ $rc -eq 0 ]; then
+    echo ok
+  else
+    echo failed
+  fi
+}
+
+# Ends, by PID, what is left of our launcher and runner in this prefix (the environment names
+# our WINEPREFIX and the command line our executable): what survived the launcher and `timeout`.
+libuv_bench_reap() {
+  local pid args exe
+  for pid in $(pgrep -f 'uv_(upstream_launch|bench_libuv|bench_uvafd)'); do
+    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "WINEPREFIX=$WINEPREFIX" || continue
+    args=$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
+    for exe in "$@"; do
+      case "$args" in "$exe"* | "$(libuv_winpath "$exe")"*)
+        kill -9 "$pid" 2>/dev/null && echo "libuv_bench: ended leftover process $pid: $args" >&2 ;;
+      esac
+    done
+  done
+}
+
+# libuv_bench_rounds TREE ROUNDS: the benchmarks in shuffled rounds with the A/A control
+# (run_rounds of bench/rounds.sh), into $work/libuv_bench.list and libuv_bench-R-P-B.out.
+# In a subshell: run.sh's exe_of, progs_of and run_one stay as they are for its trace part.
+libuv_bench_rounds() (
+  local tree=$1 all=$2 names list b
+  launch=$tree/upstream-tests/uv_upstream_launch.exe
+  lb_libuv=$tree/bench/uv_bench_libuv.exe
+  lb_uvafd=$tree/bench/uv_bench_uvafd.exe
+  list=$("$root/cmake/wine-run.sh" "$lb_uvafd" --list 2>/dev/null | tr -d '\r' | awk '{ print $1 }')
+  counted=${UVAFD_BENCH_LIBUV_COUNTED-$libuv_bench_counted_default}
+  names=""
+  for b in ${UVAFD_BENCH_LIBUV:-$libuv_bench_timed} $counted; do
+    if grep -qx "$b" <<<"$list"; then names="$names $b"; else echo "libuv_bench: no benchmark $b in this libuv" >&2; fi
+  done
+  # What the runner lists and this run does not run: the count-bounded rest, and the
+  # time-bounded ones UVAFD_BENCH_LIBUV left out.
+  not_run=$(for b in $list; do
+    case " $names $libuv_bench_timed " in *" $b "*) continue ;; esac
+    echo "$b"
+  done | paste -sd' ' | sed 's/ /, /g')
+  not_selected=$(for b in $libuv_bench_timed; do
+    case " $names " in *" $b "*) continue ;; esac
+    echo "$b"
+  done | paste -sd' ' | sed 's/ /, /g')
+  bench_meta "libuv_bench_rounds=$all" "libuv_bench_not_run=$not_run" \
+    "libuv_bench_not_selected=$not_selected"
+  cases=()
+  for b in $names; do cases+=("$b 0"); done
+  exe_of() { case $1 in uvafd | uvafd_aa) echo "$lb_uvafd" ;; libuv) echo "$lb_libuv" ;; esac; }
+  progs_of() { echo uvafd libuv uvafd_aa; }
+  rounds_of() {  # a counted benchmark goes on after round 1 only if both links finished
+    case " $counted " in *" $1 "*) ;; *) echo "$all"; return ;; esac
+    if grep -qx "1 uvafd $1 ok" "$work/libuv_bench.list" && grep -qx "1 libuv $1 ok" "$work/libuv_bench.list"; then
+      echo "$all"
+    else
+      echo 1
+    fi
+  }
+  run_one() {  # round prog bench n secs
+    local out=$work/libuv_bench-$1-$2-$3.out status
+    status=$(libuv_bench_one "$launch" "$(exe_of "$2")" "$3" "$out")
+    echo "$1 $2 $3 $status" >>"$work/libuv_bench.list"
+    printf '  %-8s %-28s %s  %s\n' "$2" "$3" "$status" \
+      "$(python3 "$root/tools/report/libuv_bench.py" parse "$3" "$out" 2>/dev/null)"
+  }
+  : >>"$work/libuv_bench.list"
+  echo "libuv's own benchmarks:$names ($all round(s))  [$(($(date +%s) - started)) s]"
+  run_rounds "$all" 0
+)

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""libuv's own benchmark runner (its test/run-benchmarks.c), linked against real libuv and
+against uvafd (bench/CMakeLists.txt) and run in shuffled rounds by bench/libuv_bench.sh: the
+parser of its benchmarks' output lines, their records and the report section.
+
+libuv's benchmarks print free text, one format per benchmark; RULES reads the one number each
+reports. Lower-is-better results (seconds) are turned into speeds before dividing, so every
+ratio reads "uvafd / libuv, above 1 is faster".
+
+  libuv_bench.py parse NAME FILE   prints "value=V unit=U" for NAME's output in FILE; exit 1 if
+                                   it has no result line (bench/libuv_bench_smoke.sh)
+  libuv_bench.py check WORK        prints the section's table for WORK's runs; exit 1 unless
+                                   every benchmark there has a result from both links
+"""
+
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from stats import summarize, printed  # noqa: E402
+
+_N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
+# (benchmark name pattern, output pattern, unit, higher is better)
+RULES = (
+    (r"million_async", r"async events in [0-9.]+ seconds \(%s/s" % _N, "events/s", True),
+    (r"queue_work", r"async jobs in [0-9.]+ seconds \(%s/s" % _N, "jobs/s", True),
+    (r"million_timers", r"^(?:# )?%s seconds total" % _N, "s", False),
+    (r"loop_count_timed", r"^(?:# )?loop_count: [0-9]+ ticks \(%s ticks/s\)" % _N, "ticks/s", True),
+    (r"loop_count", r"^(?:# )?loop_count: [0-9]+ ticks in [0-9.]+s \(%s/s\)" % _N, "ticks/s", True),
+    (r"ping_pongs", r"^(?:# )?ping_pongs: %s roundtrips/s" % _N, "round trips/s", True),
+    (r"ping_udp[0-9]+", r"^(?:# )?ping_pongs: [0-9]+ pingers, ~ %s roundtrips/s" % _N, "round trips/s", True),
+    (r"(tcp|pipe)_pump[0-9]+_client", r"^(?:# )?(?:tcp|pipe)_pump[0-9]+_client: %s gbit/s" % _N, "gbit/s", True),
+    (r"(tcp4|pipe)_pound_[0-9]+", r"^(?:# )?(?:tcp|pipe)-conn-pound-[0-9]+: %s accepts/s" % _N, "accepts/s", True),
+    (r"udp_(timed_)?pummel_[0-9]+v[0-9]+", r"^(?:# )?udp_pummel_[0-9]+v[0-9]+: %s/s received" % _N,
+     "received/s", True),
+)
+
+
+def rule(name):
+    for pat, out, unit, higher in RULES:
+        if re.fullmatch(pat, name):
+            return out, unit, higher
+    return None
+
+
+def parse(name, text):
+    """(value, unit, higher_is_better) from benchmark NAME's output, or None."""
+    r = rule(name)
+    if r is None:
+        return None
+    out, unit, higher = r
+    m = re.search(out, (text or "").replace("\r", ""), re.M)
+    if not m:
+        return None
+    return float(m.group(1).replace(",", "")), unit, higher
+
+
+def raw_line(rec):
+    """The record as the report's raw block shows it and bench_from_doc reads it back."""
+    return "round=%s lib=%s bench=%s status=%s value=%s unit=%s" % (
+        rec["round"], rec["program"], rec["bench"], rec["status"],
+        "-" if rec["value"] is None else "%.6g" % rec["value"], (rec["unit"] or "-").replace(" ", "_"))
+
+
+def parse_raw(line):
+    f = dict(w.split("=", 1) for w in line.split() if "=" in w)
+    if "bench" not in f:
+        return None
+    rec = {"type": "libuv_bench", "round": f.get("round", ""), "program": f.get("lib", ""),
+           "bench": f["bench"], "status": f.get("status", ""),
+           "value": None if f.get("value", "-") == "-" else float(f["value"]),
+           "unit": None if f.get("unit", "-") == "-" else f["unit"].replace("_", " ")}
+    rec["raw"] = raw_line(rec)
+    return rec
+
+
+def record(round_, program, bench, status, text):
+    """One run: status is what the shell saw (ok, timeout, failed); an ok run whose output has
+    no result line becomes "unparsed"."""
+    got = parse(bench, text) if status == "ok" else None
+    if status == "ok" and got is None:
+        status = "unparsed"
+    rec = {"type": "libuv_bench", "round": str(round_), "program": program, "bench": bench,
+           "status": status, "value": got and got[0], "unit": got and got[1]}
+    rec["raw"] = raw_line(rec)
+    return rec
+
+
+def collect(work):
+    """The records of $work/libuv_bench.list ("round program bench status" per run, output in
+    libuv_bench-R-P-B.out beside it) and the shell's meta lines for this part."""
+    path = os.path.join(work, "libuv_bench.list")
+    if not os.path.exists(path):
+        return []
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 4:
+                continue
+            name = os.path.join(work, "libuv_bench-%s-%s-%s.out" % tuple(p[:3]))
+            try:
+                with open(name, encoding="utf-8", errors="replace") as g:
+                    text = g.read()
+            except FileNotFoundError:
+                text = ""
+            out.append(record(*p, text))
+    return out
+
+
+def speed(value, higher):
+    return value if higher else (1.0 / value if value else 0.0)
+
+
+class Section:
+    """The report section: per benchmark the medians of both links, the per-round speed ratio
+    uvafd/libuv with its 95% interval and the A/A control (uvafd/uvafd_aa), and a verdict
+    against >= 1.0x libuv read as bench_report's throughput rows are (yes / noise / no)."""
+
+    TARGET = 1.0
+
+    def __init__(self, records, meta):
+        self.recs = [r for r in records if r.get("type") == "libuv_bench"]
+        self.meta = meta
+        self.rows, self.left_out = [], []
+        self.met = self.noise = self.total = 0
+        self._judge()
+
+    def _judge(self):
+        names = []
+        for r in self.recs:
+            if r["bench"] not in names:
+                names.append(r["bench"])
+        for b in names:
+            runs = [r for r in self.recs if r["bench"] == b]
+            bad = sorted({"%s %s" % (r["program"], r["status"]) for r in runs if r["status"] != "ok"})
+            vals = {}
+            for r in runs:
+                if r["status"] == "ok":
+                    vals.setdefault(r["program"], {})[r["round"]] = r["value"]
+            if "uvafd" not in vals or "libuv" not in vals:
+                self.left_out.append((b, ", ".join(bad) or "one side missing"))
+                continue
+            higher = rule(b)[2]
+            unit = next(r["unit"] for r in runs if r["status"] == "ok")
+
+            def ratios(a, c):
+                out = []
+                for rnd, v in vals.get(a, {}).items():
+                    w = vals.get(c, {}).get(rnd)
+                    # 0 is below the printed resolution, not a speed: no ratio that round.
+                    if w is not None and v and w:
+                        out.append(speed(v, higher) / speed(w, higher))
+                return printed(summarize(out)) if out else None
+            ul, aa = ratios("uvafd", "libuv"), ratios("uvafd", "uvafd_aa")
+            med = lambda p: printed(summarize(list(vals[p].values()))).median
+            verdict = "-"
+            if ul is not None:
+                self.total += 1
+                if ul.median >= self.TARGET:
+                    verdict = "yes"
+                    self.met += 1
+                elif ul.hi >= self.TARGET:
+                    verdict = "noise"
+                    self.noise += 1
+                else:
+                    verdict = "no"
+            self.rows.append([b, unit + ("" if higher else " (lower is better)"), fmt(med("uvafd")),
+                              fmt(med("libuv")), iv(ul), iv(aa), str(ul.count if ul else 0),
+                              "%.0f%%" % (100 * (ul.conf or 0)) if ul else "-", verdict,
+                              "; ".join(bad)])
+
+    def table(self):
+        head = ["benchmark", "unit", "uvafd", "libuv", "uvafd/libuv", "A/A (uvafd/uvafd)", "rounds",
+                "confidence", ">= 1.0x libuv", "runs without a result"]
+        align = ["---", "---", "--:", "--:", "--:", "--:", "--:", "--:", "---", "---"]
+        return "\n".join(["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"] +
+                         ["| " + " | ".join(r) + " |" for r in self.rows])
+
+    def values(self):
+        left = "".join("- `%s`: %s\n" % (b, why) for b, why in self.left_out) or "None.\n"
+        return {"libuv_bench_table": self.table(), "libuv_bench_left_out": left,
+                "libuv_bench_not_run": self.meta.get("libuv_bench_not_run", "") or "none",
+                "libuv_bench_not_selected": self.meta.get("libuv_bench_not_selected", "") or "none",
+                "libuv_bench_rounds": self.meta.get("libuv_bench_rounds", "?"),
+                "libuv_bench_date": self.meta.get("libuv_bench_date", "?"),
+                "libuv_bench_load": self.meta.get("libuv_bench_load", "?"),
+                "libuv_bench_met": str(self.met), "libuv_bench_noise": str(self.noise),
+                "libuv_bench_total": str(self.total),
+                "libuv_bench_raw": "".join(r["raw"] + "\n" for r in self.recs)}
+
+    def text(self):
+        out = ["", "libuv's own benchmarks (speed ratio uvafd/libuv, median [95% interval])"]
+        w = "%-28s %10s %10s  %-20s %-20s %s"
+        out.append(w % ("benchmark", "uvafd", "libuv", "uvafd/libuv", "A/A", "verdict"))
+        out += [w % (r[0], r[2], r[3], r[4], r[5], r[8]) for r in self.rows]
+        out += ["left out: %s" % (", ".join("%s (%s)" % x for x in self.left_out) or "none")]
+        return "\n".join(out)
+
+
+def fmt(v):
+    a = abs(v)
+    return "%.0f" % v if a >= 1000 else "%.1f" % v if a >= 100 else "%.2f" % v
+
+
+def iv(s):
+    if s is None:
+        return "-"
+    return "%.2f [%.2f, %.2f]" % (s.median, s.lo, s.hi)
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "parse":
+        with open(argv[3], encoding="utf-8", errors="replace") as f:
+            got = parse(argv[2], f.read())
+        if got is None:
+            print("no result line for %s" % argv[2])
+            return 1
+        print("value=%.6g unit=%s" % got[:2])
+        return 0
+    if len(argv) == 3 and argv[1] == "check":
+        sec = Section(collect(argv[2]), {})
+        print(sec.text())
+        return 0 if sec.rows and not sec.left_out else 1
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
