@@ -1,5 +1,5 @@
 // find_base_socket through layered service providers, modelled in SimKernel: every branch of the
-// walk (issue 11, item 5), then the reactor polling the base socket it found.
+// walk, then the reactor polling the base socket it found.
 #include <catch.hpp>
 
 #include "afd_events.h"

@@ -1,5 +1,5 @@
 // The wait timeout as NT takes it: relative, negative, in 100 ns units; forever when it does not
-// fit (issue 11: INT64_MAX as "forever" overflowed into a time in the past and the loop spun).
+// fit (INT64_MAX as "forever" once overflowed into a time in the past and the loop spun).
 #include <catch.hpp>
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The C API additions a second event loop needed (issue 12, the epoll port): uvafd_poll_arm,
+// The C API additions a second event loop needed (the epoll port): uvafd_poll_arm,
 // and UVAFD_LOCAL_CLOSE accepted as interest. Through the reactor that c_api.cpp wraps one
 // to one, on the simulated kernel, so each answer can be checked against what is in flight.
 #include <catch.hpp>

@@ -78,7 +78,7 @@ TEST_CASE("wine: wakeups are delivered once generations pass 2^32", "[wine][wake
 TEST_CASE("wine: a wait of INT64_MAX blocks until a wake from another thread",
           "[wine][wake][timeout]") {
   // INT64_MAX ms does not fit in NT's 100 ns units: it means forever. Wrapped, it became a
-  // time in the past and the wait returned at once (issue 11).
+  // time in the past and the wait returned at once.
   RealReactor r;
   uvafd_handle w{};
   REQUIRE(r.reactor->wakeup_open(nullptr, &w) == 0);
