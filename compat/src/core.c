@@ -372,7 +372,9 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode) {
 
 #if UV_VERSION_HEX >= UVAFD_UV_METRICS_HEX
   /* libuv 1.45's order: in UV_RUN_DEFAULT the timers run once before the loop (for backwards
-   * compatibility), then after the endgames of each iteration, in every mode. */
+   * compatibility), then after the endgames of each iteration, in every mode. The guard on r and
+   * stop_flag came in 1.46 ("don't run timers if loop is stopped/unref'd"): exact for 1.50.0;
+   * a 1.45.x row in cmake/libuv-versions.txt would need its own switch here. */
   if (mode == UV_RUN_DEFAULT && r != 0 && loop->stop_flag == 0) {
     uv_update_time(loop);
     uv__run_timers(loop);
