@@ -196,11 +196,13 @@ void Port::apply() {
       continue;
     }
     if (e->doomed) continue;
-    if ((ev.events & UVAFD_LOCAL_CLOSE) || ev.status == UVAFD_EBADF) {
+    if ((ev.events & UVAFD_LOCAL_CLOSE) || ev.status == UVAFD_EBADF ||
+        ev.status == UVAFD_ENOTSOCK) {
       // The socket was closed: like Linux, it leaves the set by itself, and what it had not
       // handed out yet goes with it (its value may already be another socket's). A poll
-      // refused as an invalid handle means the value names no socket any more (closed
-      // between two waits): wepoll's sock_update deletes it on ERROR_INVALID_HANDLE too.
+      // refused because the value names no socket (closed between two waits, maybe reused by
+      // a non-socket) means the same: wepoll's sock_update deletes it on ERROR_INVALID_HANDLE,
+      // the Win32 error of both STATUS_INVALID_HANDLE and STATUS_OBJECT_TYPE_MISMATCH.
       drop(e);
       continue;
     }
@@ -213,9 +215,11 @@ void Port::apply() {
       e->armed = 0;
       update_interest(e);
     }
+    // A disarmed EPOLLONESHOT socket hears nothing, not even EPOLLERR (wepoll clears its
+    // user_events when it fires).
     const uint32_t report =
-        (ev.status < 0 ? uint32_t(EPOLLERR) : epoll_events_from(ev.events)) &
-        (e->user_events | kAlways);
+        ev.status < 0 ? (e->oneshot_fired ? 0u : uint32_t(EPOLLERR))
+                      : epoll_events_from(ev.events) & (e->user_events | kAlways);
     if (!report) continue;
     if (e->user_events & EPOLLONESHOT) {
       e->oneshot_fired = true;
@@ -426,7 +430,9 @@ int Port::mod(Entry* e, const epoll_event& ev) {
   const Entry before = *e;
   e->user_events = ev.events;
   e->data = ev.data;
+#ifndef UVAFD_EPOLL_MUTANT_MOD_KEEPS_ONESHOT  // epoll_fuzz's mutant only (tests/native)
   e->oneshot_fired = false;
+#endif
   e->edge_reported = 0;
   if (const int err = update_interest(e)) {
     // Nothing changed: the caller may try again.
