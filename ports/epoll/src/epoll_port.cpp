@@ -196,8 +196,12 @@ void Port::apply() {
       continue;
     }
     if (e->doomed) continue;
-    if ((ev.events & UVAFD_LOCAL_CLOSE) || ev.status == UVAFD_EBADF ||
-        ev.status == UVAFD_ENOTSOCK) {
+    bool gone = (ev.events & UVAFD_LOCAL_CLOSE) || ev.status == UVAFD_EBADF ||
+                ev.status == UVAFD_ENOTSOCK;
+#ifdef UVAFD_EPOLL_MUTANT_DROP_FAILED_POLL  // epoll_fuzz's mutant only: defect 5 of issue 17
+    gone = gone || ev.status < 0;
+#endif
+    if (gone) {
       // The socket was closed: like Linux, it leaves the set by itself, and what it had not
       // handed out yet goes with it (its value may already be another socket's). A poll
       // refused because the value names no socket (closed between two waits, maybe reused by

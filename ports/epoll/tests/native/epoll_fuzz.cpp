@@ -13,7 +13,9 @@
 //  4. liveness: a level-triggered (or armed EPOLLONESHOT) socket with a wanted bit ready, and an
 //     EPOLLET socket with a new edge (a wanted bit that went 0 -> 1, or was ready at ADD/MOD),
 //     is reported within kLiveness waits;
-//  5. ctl: ADD of a value in the set is EEXIST, MOD/DEL of one not in it ENOENT, any ctl of a
+//  5. a poll that fails in the kernel (injected: SimKernel::fail_next_completion) is one
+//     EPOLLERR for its socket, which stays in the set and is polled again (wepoll 1.5.8);
+//  6. ctl: ADD of a value in the set is EEXIST, MOD/DEL of one not in it ENOENT, any ctl of a
 //     closed value fails (EBADF: epoll_api.cpp's handle check, which the fuzzer stands in for).
 // Allowed differences, exactly those docs/porting.md section 9 documents:
 //  - EPOLLET is reported again (once per epoll_wait call) while still ready: "not polled again
@@ -62,6 +64,8 @@ constexpr int kSockets = 6;
 // sockets takes its turn (the port rotates its queue as Linux does), plus a stale re-check.
 constexpr int kLiveness = 2 * kSockets + 4;
 constexpr uint32_t kWanted = EPOLLIN | EPOLLOUT;
+// NTSTATUS STATUS_UNSUCCESSFUL: a failed request that is not a closed handle.
+constexpr uvafd::NtStatus kStatusUnsuccessful = static_cast<uvafd::NtStatus>(0xC0000001);
 
 struct Options {
   uint64_t first_seed = 1;
@@ -112,6 +116,7 @@ class Run {
     }
     for (Sock& s : socks_)
       if (s.open) k_.socket_close(s.value);
+    k_.fail_next_completion(0);  // one not consumed must not reach the next seed
   }
 
  private:
@@ -286,6 +291,14 @@ class Run {
     }
   }
 
+  // The next poll to complete with events fails in the kernel instead (not a closed handle):
+  // wepoll's rule, which the port follows, is EPOLLERR and a new poll (issue 17, defect 5).
+  void op_fail_completion() {
+    trace("fail the next completion");
+    k_.fail_next_completion(kStatusUnsuccessful);
+    ++errors_allowed_;
+  }
+
   void forget(Sock& s) {
     retire(s.reg.tag);
     s.registered = false;
@@ -314,7 +327,7 @@ class Run {
     std::map<uint64_t, bool> got;
     for (int j = 0; j < n; ++j) {
       const uint64_t tag = out[j].data.u64;
-      const uint32_t bits = out[j].events;
+      uint32_t bits = out[j].events;
       trace("  event tag=%llu events=%#x", (unsigned long long)tag, bits);
       if (got.count(tag)) fail("tag %llu reported twice in one wait", (unsigned long long)tag);
       got[tag] = true;
@@ -323,13 +336,34 @@ class Run {
         if (c.registered && c.reg.tag == tag) s = &c;
       if (!s) {
         auto it = closed_.find(tag);
-        if (it != closed_.end() && (bits & ~it->second) == 0 && bits) {
-          closed_.erase(it);  // the one report allowed after the close
-          continue;
+        if (it != closed_.end() && bits) {
+          uint32_t rest = bits;
+          if ((rest & EPOLLERR) && errors_allowed_ > 0) {
+            --errors_allowed_;  // the injected failure hit its last poll before the close
+            rest &= ~uint32_t(EPOLLERR);
+          }
+          if ((rest & ~it->second) == 0) {
+            closed_.erase(it);  // the one report allowed after the close
+            continue;
+          }
         }
         fail("event %#x for tag %llu, which is not in the set", bits, (unsigned long long)tag);
       }
       Reg& r = s->reg;
+      if (bits & EPOLLERR) {
+        // The injected failure: reported once (maybe with a report queued before it), the
+        // socket stays in the set, re-armed.
+        if (errors_allowed_ == 0)
+          fail("tag %llu: EPOLLERR with no failure injected", (unsigned long long)tag);
+        --errors_allowed_;
+        if ((r.events & EPOLLONESHOT) && r.fired)
+          fail("tag %llu: EPOLLERR after EPOLLONESHOT fired", (unsigned long long)tag);
+        bits &= ~uint32_t(EPOLLERR);
+        if (!bits) {
+          if (r.events & EPOLLONESHOT) r.fired = true;
+          continue;
+        }
+      }
       if (bits & ~(r.events & kWanted))
         fail("tag %llu: events %#x outside its mask %#x", (unsigned long long)tag, bits,
              r.events);
@@ -371,6 +405,10 @@ class Run {
       case 4: op_close(i); break;
       case 5: case 6: op_ready(i, true); break;
       case 7: op_ready(i, false); break;
+      case 8:
+        if (pick(4) == 0) op_fail_completion();
+        else op_wait();
+        break;
       default: op_wait(); break;
     }
     if (port_->broken_invariants() != 0) fail("the port's invariants are broken");
@@ -390,6 +428,7 @@ class Run {
   std::set<uint64_t> retired_;
   uint64_t next_tag_ = 0;
   int waits_since_close_ = 2;
+  int errors_allowed_ = 0;  // injected failed completions not reported yet
 };
 
 bool parse(int argc, char** argv, Options* o) {
