@@ -115,3 +115,34 @@ TEST_CASE("epoll sim: a poll failed with EBADF drops the socket, and reports not
   CHECK(sc.port->broken_invariants() == 0);
   sc.k.socket_close(s);
 }
+
+// wepoll clears a fired EPOLLONESHOT socket's user_events: a failure of the poll that only
+// waits for its close reports nothing (found by epoll_fuzz).
+TEST_CASE("epoll sim: a failed poll of a fired EPOLLONESHOT socket reports nothing") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  REQUIRE(sc.add(s, EPOLLIN | EPOLLONESHOT, 5) == 0);
+  sc.k.socket_add_ready(s, uvafd::kAfdReceive);
+  epoll_event out[8];
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.wait(out);
+  REQUIRE(n == 1);
+  CHECK(out[0].events == EPOLLIN);
+  sc.k.fail_next_submit(uvafd::kStatusNoMemory);  // its close-only poll, armed by the next wait
+  for (int i = 0; i < 3; ++i) CHECK(sc.wait(out) == 0);
+  CHECK(sc.mod(s, EPOLLIN, 6) == 0);
+  sc.k.socket_close(s);
+}
+
+// STATUS_OBJECT_TYPE_MISMATCH (the value names no socket now) is ERROR_INVALID_HANDLE on
+// Windows, as STATUS_INVALID_HANDLE: the socket leaves the set (found by epoll_fuzz).
+TEST_CASE("epoll sim: a poll failed with ENOTSOCK drops the socket, and reports nothing") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  sc.k.fail_next_submit(uvafd::kStatusObjectTypeMismatch);
+  REQUIRE(sc.add(s, EPOLLIN, 1) == 0);
+  epoll_event out[8];
+  CHECK(sc.wait(out) == 0);
+  CHECK(sc.mod(s, EPOLLIN, 1) == ENOENT);
+  sc.k.socket_close(s);
+}
