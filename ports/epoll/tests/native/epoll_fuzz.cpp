@@ -31,8 +31,8 @@
 //    its poll has been in flight since it was added", which the model cannot see); the old
 //    registration's data must then never be reported again;
 //  - a closed socket's value reused by a new socket before the next epoll_wait is undefined
-//    ("DEL before closesocket, as wepoll advises"): the fuzzer opens no socket until two waits
-//    have run since the last close (see op_close for why one is not enough).
+//    ("DEL before closesocket, as wepoll advises"): the fuzzer opens no socket until two
+//    reactor waits have run since the last close (see op_close for why one is not enough).
 // Built twice: epoll_fuzz on the port as users get it, and epoll_fuzz_mod_keeps_oneshot on a
 // copy compiled with UVAFD_EPOLL_MUTANT_MOD_KEEPS_ONESHOT (MOD forgets to re-arm), which the
 // oracle must catch (ctest epoll_fuzz_catches_mod_keeps_oneshot).
@@ -251,9 +251,11 @@ class Run {
     if (!s.open) {
       // Documented as undefined (docs/porting.md 9): a closed socket's value reused by a new
       // socket too soon. The simulated kernel reuses the lowest free value at once, so a new
-      // socket waits for two epoll_wait calls after the last close: one is not enough when an
-      // ADD replaced the registration just before the close (its new poll waits for the old
-      // one's cancellation and is first submitted by the second wait, on the reused value).
+      // socket waits for two epoll_wait calls that returned nothing (so ran the reactor) after
+      // the last close: one is not enough when an ADD replaced the registration just before
+      // the close (its new poll waits for the old one's cancellation and is first submitted
+      // by the second reactor wait, on the reused value); a call served from the port's queue
+      // runs no reactor wait.
       if (waits_since_close_ >= 2) open_socket(i);
       return;
     }
@@ -321,7 +323,7 @@ class Run {
     epoll_event out[9];
     std::memset(out, 0xA5, sizeof out);
     const int n = port_->wait(out, maxevents, 0);
-    ++waits_since_close_;
+    if (n == 0) ++waits_since_close_;
     trace("wait max=%d -> %d", maxevents, n);
     if (n < 0 || n > maxevents) fail("epoll_wait(maxevents=%d) returned %d", maxevents, n);
     std::map<uint64_t, bool> got;
