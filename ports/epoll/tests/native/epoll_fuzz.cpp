@@ -23,7 +23,8 @@
 //  - a readiness that ended after the kernel recorded it may still be reported once (Linux
 //    re-polls at delivery; AFD's completion is already queued, and an epoll_wait served from
 //    the port's queue does not dequeue it), also across a MOD: so every reported bit was ready
-//    at some time since the registration's last report, ADD or MOD (section 9's "a
+//    at some time since ADD or MOD or, after a report, since the last epoll_wait that returned
+//    nothing before it (only such a call surely dequeued everything; section 9's "a
 //    level-triggered report no epoll_wait took" covers the port's own queue, not this);
 //  - a socket closed without DEL: "a readiness the kernel recorded before the close may still
 //    be returned once under the old data", so one report of bits ready before the close;
@@ -93,7 +94,7 @@ struct Sock {
   SOCKET value = 0;
   bool open = false;
   uint32_t ready = 0;     // EPOLLIN / EPOLLOUT bits of the simulated socket
-  uint32_t recent = 0;    // bits ready at some time since the last epoll_wait
+  uint32_t recent = 0;    // bits ready at some time since the last epoll_wait that returned 0
   bool registered = false;
   Reg reg;
 };
@@ -384,13 +385,15 @@ class Run {
         fail("tag %llu: level-triggered bits %#x not ready (ready %#x)",
              (unsigned long long)tag, bits, s->ready);
       }
-      r.seen = s->ready & r.events & kWanted;
+      r.seen = (s->ready | s->recent) & r.events & kWanted;
       r.reported_since_arm = true;
       r.unreported_waits = 0;
     }
     for (size_t i = 0; i < socks_.size(); ++i) {
       Sock& s = socks_[i];
-      s.recent = s.ready;
+      // Only a call that returned nothing surely ran the reactor and dequeued every completion
+      // recorded so far; one served from the port's queue may leave older ones in the kernel.
+      if (n == 0) s.recent = s.ready;
       if (!owed(s) || got.count(s.reg.tag)) continue;
       if (++s.reg.unreported_waits > kLiveness)
         fail("socket %zu (tag %llu, mask %#x, ready %#x) unreported for %d waits", i,
