@@ -34,9 +34,9 @@
 //  - a closed socket's value reused by a new socket before the next epoll_wait is undefined
 //    ("DEL before closesocket, as wepoll advises"): the fuzzer opens no socket until two
 //    reactor waits have run since the last close (see op_close for why one is not enough).
-// Built twice: epoll_fuzz on the port as users get it, and epoll_fuzz_mod_keeps_oneshot on a
-// copy compiled with UVAFD_EPOLL_MUTANT_MOD_KEEPS_ONESHOT (MOD forgets to re-arm), which the
-// oracle must catch (ctest epoll_fuzz_catches_mod_keeps_oneshot).
+// Built as epoll_fuzz on the port as users get it, and once per mutant on a copy compiled with
+// a UVAFD_EPOLL_MUTANT_* switch, which the oracle must catch (ctest epoll_fuzz_catches_*):
+// mod_keeps_oneshot (MOD forgets to re-arm) and drop_failed_poll (defect 5 put back).
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
