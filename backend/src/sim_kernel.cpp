@@ -144,6 +144,10 @@ void SimKernel::fail_next_submit(NtStatus st) {
   std::lock_guard<std::mutex> lock(mu_);
   fail_submit_ = st;
 }
+void SimKernel::fail_next_completion(NtStatus st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_completion_ = st;
+}
 void SimKernel::fail_next_cancel(NtStatus st) {
   std::lock_guard<std::mutex> lock(mu_);
   fail_cancel_ = st;
@@ -202,6 +206,11 @@ void SimKernel::complete_locked(size_t index, NtStatus status, uint32_t events) 
   Request r = pending_[index];
   pending_.erase(pending_.begin() + long(index));
   if (owner_check_ && !owner_check_(r.context)) ++c_.unowned_writes;
+  if (fail_completion_ && status == kStatusSuccess && events && !(events & kAfdLocalClose)) {
+    status = fail_completion_;
+    events = 0;
+    fail_completion_ = 0;
+  }
   // METHOD_BUFFERED: the output buffer and the status block are written at completion.
   r.info->number_of_handles = events ? 1 : 0;
   r.info->handles[0].handle = r.socket;

@@ -74,6 +74,9 @@ class SimKernel final : public Kernel {
   void fail_next_submit(NtStatus status);
   void fail_next_cancel(NtStatus status);
   void fail_next_post(NtStatus status);
+  // The next poll that completes with events completes with `status` instead (no events): a
+  // request that failed in the kernel after it was submitted, which Wine cannot force.
+  void fail_next_completion(NtStatus status);
   // Called with the request's context before every completion write; false = the memory is
   // not owned by an in-flight request any more (counted in unowned_writes; still written, as
   // the real kernel would, so ASan sees it).
@@ -153,7 +156,7 @@ class SimKernel final : public Kernel {
   std::deque<Completion> queue_;
   bool hold_ = false;
   bool async_cancel_ = false;
-  NtStatus fail_submit_ = 0, fail_cancel_ = 0, fail_post_ = 0;
+  NtStatus fail_submit_ = 0, fail_cancel_ = 0, fail_post_ = 0, fail_completion_ = 0;
   std::function<bool(void*)> owner_check_;
   Counters c_;
 };

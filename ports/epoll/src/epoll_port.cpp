@@ -44,7 +44,7 @@ constexpr uint32_t kConnectFailed =
 // The reactor's READABLE already covers a peer's FIN and a reset (recv returns), WRITABLE a
 // reset and a failed connect. A reset (ABORT) is what Linux reports as EPOLLERR | EPOLLHUP; a
 // failed connect is kConnectFailed, whatever readable and writable the reactor derived from it.
-uint32_t epoll_events_from(uint32_t events, int status) {
+uint32_t epoll_events_from(uint32_t events) {
   if (events & UVAFD_CONNECT_FAILED)
     return kConnectFailed | ((events & UVAFD_PRIORITIZED) ? kEpollPri : 0);
   uint32_t out = 0;
@@ -52,7 +52,7 @@ uint32_t epoll_events_from(uint32_t events, int status) {
   if (events & UVAFD_WRITABLE) out |= kEpollOut;
   if (events & UVAFD_DISCONNECT) out |= EPOLLRDHUP;
   if (events & UVAFD_PRIORITIZED) out |= kEpollPri;
-  if ((events & UVAFD_ERROR) || status < 0) out |= kAlways;
+  if (events & UVAFD_ERROR) out |= kAlways;
   return out;
 }
 
@@ -196,16 +196,34 @@ void Port::apply() {
       continue;
     }
     if (e->doomed) continue;
-    if ((ev.events & UVAFD_LOCAL_CLOSE) || ev.status < 0) {
+    bool gone = (ev.events & UVAFD_LOCAL_CLOSE) || ev.status == UVAFD_EBADF ||
+                ev.status == UVAFD_ENOTSOCK;
+#ifdef UVAFD_EPOLL_MUTANT_DROP_FAILED_POLL  // epoll_fuzz's mutant only: defect 5 of issue 17
+    gone = gone || ev.status < 0;
+#endif
+    if (gone) {
       // The socket was closed: like Linux, it leaves the set by itself, and what it had not
-      // handed out yet goes with it (its value may already be another socket's). A poll that
-      // failed means the value names no socket any more (closed between two waits).
+      // handed out yet goes with it (its value may already be another socket's). A poll
+      // refused because the value names no socket (closed between two waits, maybe reused by
+      // a non-socket) means the same: wepoll's sock_update deletes it on ERROR_INVALID_HANDLE,
+      // the Win32 error of both STATUS_INVALID_HANDLE and STATUS_OBJECT_TYPE_MISMATCH.
       drop(e);
       continue;
     }
     ++e->deliveries;
     e->proven_armed = false;
-    const uint32_t report = epoll_events_from(ev.events, ev.status) & (e->user_events | kAlways);
+    if (ev.status < 0) {
+      // Any other failure may be transient and the socket may still be there: wepoll's
+      // sock_feed_event reports EPOLLERR and polls it again. The reactor re-arms a failed
+      // poll only when its interest is set again, the same interest included.
+      e->armed = 0;
+      update_interest(e);
+    }
+    // A disarmed EPOLLONESHOT socket hears nothing, not even EPOLLERR (wepoll clears its
+    // user_events when it fires).
+    const uint32_t report =
+        ev.status < 0 ? (e->oneshot_fired ? 0u : uint32_t(EPOLLERR))
+                      : epoll_events_from(ev.events) & (e->user_events | kAlways);
     if (!report) continue;
     if (e->user_events & EPOLLONESHOT) {
       e->oneshot_fired = true;
@@ -416,7 +434,9 @@ int Port::mod(Entry* e, const epoll_event& ev) {
   const Entry before = *e;
   e->user_events = ev.events;
   e->data = ev.data;
+#ifndef UVAFD_EPOLL_MUTANT_MOD_KEEPS_ONESHOT  // epoll_fuzz's mutant only (tests/native)
   e->oneshot_fired = false;
+#endif
   e->edge_reported = 0;
   if (const int err = update_interest(e)) {
     // Nothing changed: the caller may try again.

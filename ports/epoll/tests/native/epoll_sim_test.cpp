@@ -1,0 +1,148 @@
+// The epoll port on the simulated kernel: what Wine cannot force (a poll request that fails in
+// the kernel for another reason than a closed socket), checked against wepoll 1.5.8's rule.
+#include <catch.hpp>
+
+#include "afd_events.h"
+#include "epoll_port.h"
+#include "kernel.h"
+#include "sim_kernel.h"
+
+namespace uvafd_test {
+uvafd::SimKernel& sim_world_kernel();
+}
+
+namespace {
+
+using uvafd_epoll::Port;
+
+// NTSTATUS STATUS_UNSUCCESSFUL: not a closed handle, so the socket may still be there.
+constexpr uvafd::NtStatus kStatusUnsuccessful = static_cast<uvafd::NtStatus>(0xC0000001);
+
+struct Scene {
+  uvafd::SimKernel& k = uvafd_test::sim_world_kernel();
+  Port* port = nullptr;
+  Scene() { REQUIRE(Port::create(&port) == 0); }
+  ~Scene() {
+    port->close();
+    delete port;
+  }
+  int add(SOCKET s, uint32_t events, uint64_t tag) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = tag;
+    return port->ctl(EPOLL_CTL_ADD, s, &ev);
+  }
+  int mod(SOCKET s, uint32_t events, uint64_t tag) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = tag;
+    return port->ctl(EPOLL_CTL_MOD, s, &ev);
+  }
+  int wait(epoll_event* out, int max = 8) { return port->wait(out, max, 0); }
+};
+
+}  // namespace
+
+// wepoll's sock_feed_event: a completion whose status is an error (not STATUS_CANCELLED) is
+// EPOLLERR, filtered by the user's events (which always hold EPOLLERR), and the socket is
+// queued for a new poll. Only a closed handle (ERROR_INVALID_HANDLE at submit) deletes it.
+TEST_CASE("epoll sim: a failed completion is EPOLLERR and the socket stays, re-armed") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  REQUIRE(sc.add(s, EPOLLIN, 7) == 0);
+  sc.k.fail_next_completion(kStatusUnsuccessful);
+  sc.k.socket_add_ready(s, uvafd::kAfdReceive);
+  epoll_event out[8];
+  REQUIRE(sc.wait(out) == 1);
+  CHECK(out[0].events == EPOLLERR);
+  CHECK(out[0].data.u64 == 7);
+  // Re-armed: the socket is still readable and says so.
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.wait(out);
+  REQUIRE(n == 1);
+  CHECK(out[0].events == EPOLLIN);
+  CHECK(sc.mod(s, EPOLLIN, 8) == 0);  // still in the set
+  CHECK(sc.port->broken_invariants() == 0);
+  sc.k.socket_close(s);
+}
+
+TEST_CASE("epoll sim: a failed submit that is not EBADF is EPOLLERR and the socket stays") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  sc.k.fail_next_submit(uvafd::kStatusNoMemory);
+  REQUIRE(sc.add(s, EPOLLIN, 9) == 0);
+  epoll_event out[8];
+  REQUIRE(sc.wait(out) == 1);
+  CHECK(out[0].events == EPOLLERR);
+  CHECK(out[0].data.u64 == 9);
+  sc.k.socket_add_ready(s, uvafd::kAfdReceive);
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.wait(out);
+  REQUIRE(n == 1);
+  CHECK(out[0].events == EPOLLIN);
+  CHECK(sc.mod(s, EPOLLOUT, 9) == 0);
+  sc.k.socket_close(s);
+}
+
+TEST_CASE("epoll sim: a failed completion of an EPOLLONESHOT socket fires once, until MOD") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  REQUIRE(sc.add(s, EPOLLIN | EPOLLONESHOT, 3) == 0);
+  sc.k.fail_next_completion(kStatusUnsuccessful);
+  sc.k.socket_add_ready(s, uvafd::kAfdReceive);
+  epoll_event out[8];
+  REQUIRE(sc.wait(out) == 1);
+  CHECK(out[0].events == EPOLLERR);
+  for (int i = 0; i < 3; ++i) CHECK(sc.wait(out) == 0);
+  REQUIRE(sc.mod(s, EPOLLIN | EPOLLONESHOT, 4) == 0);
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.wait(out);
+  REQUIRE(n == 1);
+  CHECK(out[0].events == EPOLLIN);
+  CHECK(out[0].data.u64 == 4);
+  sc.k.socket_close(s);
+}
+
+// The one failure that removes the socket, as wepoll's sock_update: the handle is not valid.
+TEST_CASE("epoll sim: a poll failed with EBADF drops the socket, and reports nothing") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  sc.k.fail_next_submit(uvafd::kStatusInvalidHandle);
+  REQUIRE(sc.add(s, EPOLLIN, 1) == 0);
+  epoll_event out[8];
+  CHECK(sc.wait(out) == 0);
+  CHECK(sc.mod(s, EPOLLIN, 1) == ENOENT);
+  CHECK(sc.port->broken_invariants() == 0);
+  sc.k.socket_close(s);
+}
+
+// wepoll clears a fired EPOLLONESHOT socket's user_events: a failure of the poll that only
+// waits for its close reports nothing (found by epoll_fuzz).
+TEST_CASE("epoll sim: a failed poll of a fired EPOLLONESHOT socket reports nothing") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  REQUIRE(sc.add(s, EPOLLIN | EPOLLONESHOT, 5) == 0);
+  sc.k.socket_add_ready(s, uvafd::kAfdReceive);
+  epoll_event out[8];
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.wait(out);
+  REQUIRE(n == 1);
+  CHECK(out[0].events == EPOLLIN);
+  sc.k.fail_next_submit(uvafd::kStatusNoMemory);  // its close-only poll, armed by the next wait
+  for (int i = 0; i < 3; ++i) CHECK(sc.wait(out) == 0);
+  CHECK(sc.mod(s, EPOLLIN, 6) == 0);
+  sc.k.socket_close(s);
+}
+
+// STATUS_OBJECT_TYPE_MISMATCH (the value names no socket now) is ERROR_INVALID_HANDLE on
+// Windows, as STATUS_INVALID_HANDLE: the socket leaves the set (found by epoll_fuzz).
+TEST_CASE("epoll sim: a poll failed with ENOTSOCK drops the socket, and reports nothing") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  sc.k.fail_next_submit(uvafd::kStatusObjectTypeMismatch);
+  REQUIRE(sc.add(s, EPOLLIN, 1) == 0);
+  epoll_event out[8];
+  CHECK(sc.wait(out) == 0);
+  CHECK(sc.mod(s, EPOLLIN, 1) == ENOENT);
+  sc.k.socket_close(s);
+}
