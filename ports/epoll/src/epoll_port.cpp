@@ -198,7 +198,7 @@ void Port::apply() {
     if (e->doomed) continue;
     bool gone = (ev.events & UVAFD_LOCAL_CLOSE) || ev.status == UVAFD_EBADF ||
                 ev.status == UVAFD_ENOTSOCK;
-#ifdef UVAFD_EPOLL_MUTANT_DROP_FAILED_POLL  // epoll_fuzz's mutant only: defect 5 of issue 17
+#ifdef UVAFD_EPOLL_MUTANT_DROP_FAILED_POLL  // epoll_fuzz's mutant: drop on failure
     gone = gone || ev.status < 0;
 #endif
     if (gone) {

@@ -1,4 +1,4 @@
-// Allocation failures in the port's entry points (issue 17): the N-th allocation of a call
+// Allocation failures in the port's entry points: the N-th allocation of a call
 // fails, for every N the call makes; the call either succeeds or returns -1 / NULL with ENOMEM
 // and ERROR_NOT_ENOUGH_MEMORY, never throws, never double-frees (epoll_create's defect 7), and
 // the port works afterwards with nothing lost: the socket is still in the set (or, after a

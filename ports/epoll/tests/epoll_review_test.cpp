@@ -1,4 +1,4 @@
-// The defects a review of the port against wepoll 1.5.8 and epoll(7) found (issue 17), each
+// The defects a review of the port against wepoll 1.5.8 and epoll(7) found, each
 // as the sequence that showed it: wepoll's errno / GetLastError table, the refused-connect
 // mask, EPOLLET's list after a drain, EPOLLONESHOT after MOD, stale level-triggered leftovers.
 #include <catch.hpp>

@@ -263,7 +263,7 @@ TEST_CASE("epoll: a closed socket leaves the set by itself", "[epoll][close]") {
   const SOCKET value = s;
   closesocket(s);
   CHECK(wait(p.h, 100).empty());
-  // The value names no handle any more: EBADF, as wepoll and Linux say (issue 17).
+  // The value names no handle any more: EBADF, as wepoll and Linux say.
   CHECK(epoll_ctl(p.h, EPOLL_CTL_DEL, value, nullptr) == -1);
   CHECK(errno == EBADF);
   uvafd_stats st{};

@@ -297,7 +297,7 @@ class Run {
   }
 
   // The next poll to complete with events fails in the kernel instead (not a closed handle):
-  // wepoll's rule, which the port follows, is EPOLLERR and a new poll (issue 17, defect 5).
+  // wepoll's rule, which the port follows, is EPOLLERR and a new poll.
   void op_fail_completion() {
     trace("fail the next completion");
     k_.fail_next_completion(kStatusUnsuccessful);
