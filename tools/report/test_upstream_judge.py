@@ -149,7 +149,10 @@ class FloorTest(unittest.TestCase):
         run = Run(os.path.join(self.tmp.name, "v150"), version="1.50.0")
         for name in POLL_ASYNC:
             run.result(name, "pass", "pass")
-        rc, out = run.judge()
+        # A folder of lists without 1.50.0's (the repository's own has one).
+        floor_dir = os.path.join(self.tmp.name, "no-lists")
+        os.makedirs(floor_dir)
+        rc, out = run.judge(floor_dir=floor_dir)
         self.assertNotEqual(rc, 0, out)
         self.assertIn("no floor list for libuv 1.50.0", out)
         self.assertIn("upstream_judge.py floor-list BUILD/upstream-tests/report.md > "
