@@ -45,7 +45,7 @@ fi
 # What the x86 tree builds and runs: the 32-bit pointer width matters to the reactor (packet
 # words, structure layouts) and to uvafd's uv_poll_t / uv_async_t, not to the rest.
 x86_targets=(lifecycle_test reactor_sim_test reactor_socket_test reactor_lifecycle_test
-             reactor_wakeup_test reactor_churn_test compat_test
+             reactor_wakeup_test reactor_churn_test reactor_alloc_failure_test compat_test
              uv_upstream_libuv uv_upstream_uvafd uv_upstream_launch upstream_test_list)
 x86_tests='^(lifecycle_test|reactor_[a-z_]*test|compat_test|upstream_poll_async)$'
 
