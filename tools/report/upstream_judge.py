@@ -158,18 +158,23 @@ def floor_causes(rows_failed_on_libuv, logs):
 # ---------------------------------------------------------------------------------------------
 # The report and the verdict.
 
+def lane_lines(run_dir, name):
+    """The lines of file `name` of every lane (run_dir/lane*/name), lanes in name order."""
+    for entry in sorted(os.listdir(run_dir)):
+        path = os.path.join(run_dir, entry, name)
+        if entry.startswith("lane") and os.path.isfile(path):
+            yield from lines_of(read_text(path))
+
+
 def judge(args):
     run_dir, logs = args.run_dir, args.logs
     out = sys.stdout
 
     results = []
-    for entry in sorted(os.listdir(run_dir)):
-        path = os.path.join(run_dir, entry, "results")
-        if entry.startswith("lane") and os.path.isfile(path):
-            for line in lines_of(read_text(path)):
-                fields = line.split("\t")
-                fields += [""] * (7 - len(fields))
-                results.append(fields[:7])
+    for line in lane_lines(run_dir, "results"):
+        fields = line.split("\t")
+        fields += [""] * (7 - len(fields))
+        results.append(fields[:7])
     # sort -n on the queue index; a stable sort keeps lane order for equal keys.
     def index_key(fields):
         m = re.match(r"\s*(-?\d+)", fields[0])
@@ -222,13 +227,7 @@ def judge(args):
         if t not in seen:
             missing.append(t)
 
-    leaks = []
-    for entry in sorted(os.listdir(run_dir)):
-        path = os.path.join(run_dir, entry, "leaks")
-        if entry.startswith("lane") and os.path.isfile(path):
-            for line in lines_of(read_text(path)):
-                fields = line.split("\t")
-                leaks.append("\t".join(fields[:2]))
+    leaks = ["\t".join(line.split("\t")[:2]) for line in lane_lines(run_dir, "leaks")]
 
     # The floor: of this run's tests, those that real libuv passed in the list's run.
     floor_path = os.path.join(args.floor_dir, "libuv-%s.txt" % version)
