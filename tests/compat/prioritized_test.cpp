@@ -36,56 +36,58 @@ void run_for(uv_loop_t* loop, int ms, Stop&& stop) {
   }
 }
 
+// A loopback pair whose end b is polled for `events`, with one urgent byte sent from a.
+struct UrgentByteSent {
+  Loop l;
+  SOCKET a, b;
+  uv_poll_t p;
+  Reports r;
+  explicit UrgentByteSent(int events) {
+    tcp_pair(&a, &b);
+    p.data = &r;
+    REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
+    REQUIRE(uv_poll_start(&p, events, on_poll) == 0);
+    REQUIRE(send(a, "!", 1, MSG_OOB) == 1);
+  }
+  ~UrgentByteSent() {
+    uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
+    closesocket(a);
+    closesocket(b);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("prioritized: urgent data is reported as UV_PRIORITIZED when asked for",
           "[compat][poll]") {
-  Loop l;
-  SOCKET a, b;
-  tcp_pair(&a, &b);
-  uv_poll_t p;
-  Reports r;
-  p.data = &r;
-  REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
-  REQUIRE(uv_poll_start(&p, UV_READABLE | UV_PRIORITIZED, on_poll) == 0);
-  REQUIRE(send(a, "!", 1, MSG_OOB) == 1);
+  UrgentByteSent t(UV_READABLE | UV_PRIORITIZED);
+  Loop& l = t.l;
+  Reports& r = t.r;
   run_for(&l.loop, 2000, [&] { return (r.any & UV_PRIORITIZED) != 0; });
   CHECK((r.any & UV_PRIORITIZED) != 0);
   // Level-triggered, as on Unix: it stays reported until the urgent byte is read out of band.
   char c = 0;
-  REQUIRE(recv(b, &c, 1, MSG_OOB) == 1);
+  REQUIRE(recv(t.b, &c, 1, MSG_OOB) == 1);
   CHECK(c == '!');
   run_for(&l.loop, 100, [] { return false; });
   r = Reports{};
   run_for(&l.loop, 300, [] { return false; });
   CHECK((r.any & UV_PRIORITIZED) == 0);
-  uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
-  closesocket(a);
-  closesocket(b);
 }
 
 TEST_CASE("prioritized: without UV_PRIORITIZED urgent data is not reported, as in libuv",
           "[compat][poll]") {
-  Loop l;
-  SOCKET a, b;
-  tcp_pair(&a, &b);
-  uv_poll_t p;
-  Reports r;
-  p.data = &r;
-  REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
-  REQUIRE(uv_poll_start(&p, UV_READABLE, on_poll) == 0);
-  REQUIRE(send(a, "!", 1, MSG_OOB) == 1);
+  UrgentByteSent t(UV_READABLE);
+  Loop& l = t.l;
+  Reports& r = t.r;
   run_for(&l.loop, 500, [&] { return r.calls > 0; });
   CHECK((r.any & UV_PRIORITIZED) == 0);
   const int calls_for_urgent_data = r.calls;
   // Ordinary data still is, and without the bit.
-  REQUIRE(send(a, "x", 1, 0) == 1);
+  REQUIRE(send(t.a, "x", 1, 0) == 1);
   run_for(&l.loop, 2000, [&] { return (r.any & UV_READABLE) != 0; });
   CHECK((r.any & UV_READABLE) != 0);
   CHECK((r.any & UV_PRIORITIZED) == 0);
   UNSCOPED_INFO("callbacks for the urgent byte alone: " << calls_for_urgent_data);
   CHECK(calls_for_urgent_data == 0);
-  uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
-  closesocket(a);
-  closesocket(b);
 }
