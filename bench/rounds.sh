@@ -4,19 +4,11 @@
 # $work/results gets "round=R req=N <program line>" per run (N as asked for), $work/failures
 # one line per run that printed no result line.
 
+source "$(dirname "${BASH_SOURCE[0]}")/../tools/wine.sh"
 # bench_wine PREFIX: a prefix of our own with one persistent wineserver for the timed runs.
 bench_wine() {
-  export UVAFD_WINEPREFIX=$1
-  export WINEPREFIX=$UVAFD_WINEPREFIX
-  export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-  wine=$(command -v wine64 || echo /usr/lib/wine/wine64)
-  wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-  trap '"$wineserver" -k >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-  "$wineserver" -k >/dev/null 2>&1 || true
-  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1 || true  # boots a new prefix once (seconds)
-  "$wineserver" -w
-  "$wineserver" -p >/dev/null 2>&1
-  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1 || true
+  trap 'wine_stop; rm -rf "$work"' EXIT
+  wine_start "$1"
 }
 
 run_one() {  # round prog scenario n seconds

@@ -118,7 +118,7 @@ if [ "$do_trace" = 1 ]; then
       echo "  $p $1 $2: $(tr '\n' ' ' <"$t-a.out")/ $(tr '\n' ' ' <"$t-b.out")"
     done
   done
-  "$wineserver" -k >/dev/null 2>&1 || true
+  wine_stop
 fi
 
 # ---- the report ----------------------------------------------------------------------------

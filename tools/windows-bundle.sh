@@ -14,6 +14,7 @@
 # instead (the first one also gives libuv's runners and the bundle runner).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+source upstream-tests/test-list.sh
 out=${1:-$build/uvafd-windows-tests.zip}
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 
@@ -62,9 +63,7 @@ for t in json.load(sys.stdin)["tests"]:
         cp -r "$UPSTREAM_LIBUV_SOURCE_DIR/test/fixtures" "$stage/libuv/test/"
       fi
       printf 'cwd\tlibuv\n'
-      # The tests in list order with their limits, read as run.sh reads them.
-      sed -n 's/.*{ *"\([A-Za-z0-9_]*\)", *"[A-Za-z0-9_]*", *&run_test_[A-Za-z0-9_]*, *0, *[0-9]*, *\([0-9]*\) *}.*/upstream\t\1\t\2/p' \
-        "$UPSTREAM_TASKS"
+      libuv_tests "$UPSTREAM_TASKS" | sed 's/^/upstream\t/'
     ) >>"$manifest"
   fi
 }
