@@ -124,6 +124,10 @@ lane_main() {
     lane_network > "$run_dir/lane$lane.net" || { echo "run.sh: lane $lane: no network" >&2; exit 1; }
   fi
   read_task_list
+  # One judge for all of the lane's runs (a Python start for each would cost more CPU than a
+  # typical test); its pipes on fixed descriptors, which run_one's subshells inherit.
+  coproc tap { exec python3 "$(dirname "$self")/../tools/report/tap_judge.py" --lines; }
+  exec {judge_in}>&"${tap[1]}" {judge_out}<&"${tap[0]}"
   mkdir -p "$lane_dir"
   logs=$out/logs
   mkdir -p "$out/lanes/$lane"
@@ -224,22 +228,9 @@ run_one() {
   end=$(date +%s%N)
   wine_reap run.sh "$UPSTREAM_LAUNCH_EXE" "$UPSTREAM_LIBUV_EXE" "$UPSTREAM_UVAFD_EXE"
   check_lane_sockets "$name" "$side" "$log"
-  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-    result=timeout
-  elif grep -q "# timeout$" "$log"; then
-    result=timeout
-  # The TAP line may not start its line: Wine writes its own messages (a process killed during a
-  # server call prints "wine client error:...") to the same file, unterminated. "not ok" is
-  # told apart by the "t" before the space.
-  elif [ $rc -eq 0 ] && grep -qE "(^|[^t] )ok 1 - $name # SKIP" "$log"; then
-    result=skip
-  elif [ $rc -eq 0 ] && grep -qE "(^|[^t] )ok 1 - $name\$" "$log"; then
-    result=pass
-  elif [ $rc -eq 7 ]; then
-    result=skip
-  else
-    result="fail($rc)"
-  fi
+  # The verdict: tools/report/tap_rule.md, by the lane's tap_judge.py.
+  printf '%s\t%s\t%s\n' "$name" "$rc" "$log" >&"$judge_in"
+  read -r result <&"$judge_out" || result="fail($rc;no-judge)"
   printf '%s %d.%01d\n' "$result" $(( (end - start) / 1000000000 )) \
     $(( (end - start) / 100000000 % 10 ))
 }

@@ -1,0 +1,43 @@
+"""tap_judge.py against the sample logs of testdata/tap/cases.txt, which tap_judge_c_test holds
+tools/bundle/tap_judge.c to as well: one rule (tap_rule.md) for the lanes and the bundle."""
+
+import os
+import subprocess
+import sys
+import unittest
+
+from tap_judge import verdict
+
+TAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata", "tap")
+
+
+def cases():
+    with open(os.path.join(TAP, "cases.txt")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                log, name, rc, timed_out, expected = line.split()
+                yield log, name, int(rc), timed_out == "1", expected
+
+
+class TapJudgeTest(unittest.TestCase):
+    def test_every_sample_log_has_its_verdict(self):
+        checked = 0
+        for log, name, rc, timed_out, expected in cases():
+            path = os.path.join(TAP, log)
+            text = open(path, "rb").read() if os.path.exists(path) else b""
+            with self.subTest(log=log, name=name, rc=rc):
+                self.assertEqual(verdict(text, name, rc, timed_out), expected)
+            checked += 1
+        self.assertGreater(checked, 10)
+
+    def test_the_lanes_exit_codes_of_timeout_are_a_timeout(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        for rc, expected in (("0", "pass"), ("124", "timeout"), ("137", "timeout")):
+            out = subprocess.run([sys.executable, os.path.join(here, "tap_judge.py"), "async", rc,
+                                  os.path.join(TAP, "pass.log")],
+                                 capture_output=True, text=True, check=True).stdout
+            self.assertEqual(out, expected + "\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
