@@ -53,15 +53,13 @@ libuv_bench_rounds() (
     if grep -qx "$b" <<<"$list"; then names="$names $b"; else echo "libuv_bench: no benchmark $b in this libuv" >&2; fi
   done
   # What the runner lists and this run does not run: the count-bounded rest, and the
-  # time-bounded ones UVAFD_BENCH_LIBUV left out.
-  not_run=$(for b in $list; do
-    case " $names $libuv_bench_timed " in *" $b "*) continue ;; esac
-    echo "$b"
-  done | paste -sd' ' | sed 's/ /, /g')
-  not_selected=$(for b in $libuv_bench_timed; do
-    case " $names " in *" $b "*) continue ;; esac
-    echo "$b"
-  done | paste -sd' ' | sed 's/ /, /g')
+  # time-bounded ones UVAFD_BENCH_LIBUV left out ("a, b": the words of $1 not in $2).
+  others() {
+    for b in $1; do case " $2 " in *" $b "*) ;; *) echo "$b" ;; esac; done | paste -sd' ' |
+      sed 's/ /, /g'
+  }
+  not_run=$(others "$list" "$names $libuv_bench_timed")
+  not_selected=$(others "$libuv_bench_timed" "$names")
   bench_meta "libuv_bench_rounds=$all" "libuv_bench_not_run=$not_run" \
     "libuv_bench_not_selected=$not_selected"
   cases=()

@@ -6,10 +6,7 @@
 
 source "$(dirname "${BASH_SOURCE[0]}")/../tools/wine.sh"
 # bench_wine PREFIX: a prefix of our own with one persistent wineserver for the timed runs.
-bench_wine() {
-  trap 'wine_stop; rm -rf "$work"' EXIT
-  wine_start "$1"
-}
+bench_wine() { trap 'wine_stop; rm -rf "$work"' EXIT; wine_start "$1"; }
 
 run_one() {  # round prog scenario n seconds
   local out line rc why

@@ -98,18 +98,14 @@ run_ctest() {
   shift
   log=$(mktemp)
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" "$@" 2>&1 | tee "$log"
-  local line
-  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
   ctest_total=0
-  if [ -z "$line" ]; then
-    failed=$((failed + 1))
+  if [[ $(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1) =~ \
+        \ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    ctest_total=${BASH_REMATCH[2]}
+    passed=$((passed + ctest_total - BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[1]))
   else
-    local f t
-    f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
-    t=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
-    passed=$((passed + t - f))
-    failed=$((failed + f))
-    ctest_total=$t
+    failed=$((failed + 1))
   fi
   rm -f "$log"
 }

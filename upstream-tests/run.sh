@@ -126,7 +126,7 @@ lane_main() {
   read_task_list
   # One judge for all of the lane's runs (a Python start for each would cost more CPU than a
   # typical test); its pipes on fixed descriptors, which run_one's subshells inherit.
-  coproc tap { exec python3 "$(dirname "$self")/../tools/report/tap_judge.py" --lines; }
+  coproc tap { exec python3 "$judge" verdicts; }
   exec {judge_in}>&"${tap[1]}" {judge_out}<&"${tap[0]}"
   mkdir -p "$lane_dir"
   logs=$out/logs
@@ -228,7 +228,7 @@ run_one() {
   end=$(date +%s%N)
   wine_reap run.sh "$UPSTREAM_LAUNCH_EXE" "$UPSTREAM_LIBUV_EXE" "$UPSTREAM_UVAFD_EXE"
   check_lane_sockets "$name" "$side" "$log"
-  # The verdict: tools/report/tap_rule.md, by the lane's tap_judge.py.
+  # The verdict: tools/report/tap_rule.md, by the lane's upstream_judge.py.
   printf '%s\t%s\t%s\n' "$name" "$rc" "$log" >&"$judge_in"
   read -r result <&"$judge_out" || result="fail($rc;no-judge)"
   printf '%s %d.%01d\n' "$result" $(( (end - start) / 1000000000 )) \

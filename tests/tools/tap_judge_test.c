@@ -1,5 +1,5 @@
 /* tap_judge.c against the sample logs of tools/report/testdata/tap/cases.txt, which
- * test_tap_judge.py holds tap_judge.py to as well (tools/report/tap_rule.md).
+ * test_tap_judge.py holds upstream_judge.py's verdict to as well (tools/report/tap_rule.md).
  *   tap_judge_test TESTDATA_TAP_DIR */
 #include <stdio.h>
 #include <string.h>

@@ -1,77 +1,51 @@
-/* tools/report/tap_rule.md, in C: tools/report/tap_judge.py is the same rule. */
+/* tools/report/tap_rule.md, in C. */
 #include "tap_judge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The next line of [*cursor, end), a CR before its LF dropped; 0 at the end. */
-static int next_line(const char** cursor, const char* end, const char** line, size_t* len) {
-  const char* lf;
-  if (*cursor >= end) return 0;
-  *line = *cursor;
-  lf = memchr(*line, '\n', (size_t) (end - *line));
-  *len = (size_t) ((lf != NULL ? lf : end) - *line);
-  *cursor = lf != NULL ? lf + 1 : end;
-  if (*len > 0 && (*line)[*len - 1] == '\r') --*len;
-  return 1;
-}
+enum { ANYWHERE, TO_THE_END, AT_THE_END };
 
-/* Does TAP stand in a line of the log (at its start, or after Wine's text and a space) and,
- * with EXACT, end that line? */
-static int log_has(const char* log, size_t size, const char* tap, int exact) {
-  const char *cursor = log, *line;
+/* Is there a line of the log where TAP stands (ANYWHERE), stands and ends the line
+ * (TO_THE_END), or which ends in TAP (AT_THE_END)? A CR before a line's LF is not its text. */
+static int log_has(const char* log, size_t size, const char* tap, int where) {
+  const char *line = log, *end = log + size, *lf;
   size_t len, at, n = strlen(tap);
-  while (next_line(&cursor, log + size, &line, &len))
-    for (at = 0; at + n <= len; ++at)
+  for (; line < end; line = lf != NULL ? lf + 1 : end) {
+    lf = memchr(line, '\n', (size_t) (end - line));
+    len = (size_t) ((lf != NULL ? lf : end) - line);
+    if (len > 0 && line[len - 1] == '\r') --len;
+    if (where == AT_THE_END && len >= n && memcmp(line + len - n, tap, n) == 0) return 1;
+    for (at = 0; where != AT_THE_END && at + n <= len; ++at)
       if (memcmp(line + at, tap, n) == 0 &&
           (at == 0 || (at >= 2 && line[at - 1] == ' ' && line[at - 2] != 't')) &&
-          (!exact || at + n == len))
+          (where == ANYWHERE || at + n == len))
         return 1;
-  return 0;
-}
-
-static int log_has_line_ending(const char* log, size_t size, const char* tail) {
-  const char *cursor = log, *line;
-  size_t len, n = strlen(tail);
-  while (next_line(&cursor, log + size, &line, &len))
-    if (len >= n && memcmp(line + len - n, tail, n) == 0) return 1;
-  return 0;
-}
-
-/* The whole file (an empty text when it cannot be read); *size its length. */
-static char* read_all(const char* path, size_t* size) {
-  FILE* f = fopen(path, "rb");
-  char* text = malloc(1);
-  size_t cap = 1, n = 0;
-  *size = 0;
-  while (f != NULL && text != NULL) {
-    if (*size == cap) {
-      char* grown = realloc(text, cap *= 2);
-      if (grown == NULL) break;
-      text = grown;
-    }
-    n = fread(text + *size, 1, cap - *size, f);
-    if (n == 0) break;
-    *size += n;
   }
-  if (f != NULL) fclose(f);
-  return text;
+  return 0;
 }
 
 void tap_judge_file(const char* log_path, const char* name, unsigned long rc, int timed_out,
                     char* out, size_t out_size) {
-  char ok[512], skip[512];
-  size_t size;
-  char* log = read_all(log_path, &size);
-  const char* text = log != NULL ? log : "";
+  char ok[512], skip[512], *log;
+  const char* text;
+  size_t size = 0;
+  long length = -1;
+  FILE* f = fopen(log_path, "rb");
+  if (f != NULL && fseek(f, 0, SEEK_END) == 0) length = ftell(f);
+  log = malloc(length > 0 ? (size_t) length : 1);
+  if (log != NULL && length > 0 && fseek(f, 0, SEEK_SET) == 0)
+    size = fread(log, 1, (size_t) length, f);
+  if (f != NULL) fclose(f);
   snprintf(ok, sizeof ok, "ok 1 - %s", name);
   snprintf(skip, sizeof skip, "ok 1 - %s # SKIP", name);
-  if (timed_out || log_has_line_ending(text, size, "# timeout"))
+  text = log != NULL ? log : ""; /* out of memory: judged as an empty log */
+  if (timed_out || log_has(text, size, "# timeout", AT_THE_END))
     snprintf(out, out_size, "timeout");
-  else if (rc == 0 && log_has(text, size, skip, 0))
+  else if (rc == 0 && log_has(text, size, skip, ANYWHERE))
     snprintf(out, out_size, "skip");
-  else if (rc == 0 && log_has(text, size, ok, 1))
+  else if (rc == 0 && log_has(text, size, ok, TO_THE_END))
     snprintf(out, out_size, "pass");
   else if (rc == 7)
     snprintf(out, out_size, "skip");

@@ -1,6 +1,6 @@
-/* The verdict of one run of a libuv test, by the rule of tools/report/tap_rule.md
- * (tools/report/tap_judge.py is the same rule for the Linux lanes). Plain C: the bundle runner
- * uses it on Windows, tap_judge_test.c natively. */
+/* The verdict of one run of a libuv test, by the rule of tools/report/tap_rule.md (which
+ * upstream_judge.py applies for the Linux lanes): plain C, for the bundle runner on Windows and
+ * tests/tools/tap_judge_test.c natively. */
 #ifndef UVAFD_TAP_JUDGE_H
 #define UVAFD_TAP_JUDGE_H
 

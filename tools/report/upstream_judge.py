@@ -4,6 +4,9 @@
   upstream_judge.py judge --run-dir DIR --logs DIR --report FILE --mode MODE --lanes N
                           --seconds S --libuv-source DIR [--floor-dir DIR] [--partial]
   upstream_judge.py floor-list REPORT.md        (prints a floor list: real libuv's passes)
+  upstream_judge.py verdicts    for each line NAME<TAB>RC<TAB>LOG of stdin, the verdict of that
+                                run (tap_rule.md; RC 124 or 137: `timeout` stopped it), a line
+                                each: one process for all of a lane's runs
 
 judge reads what the lanes wrote into the run directory (lane*/results: index, test, real
 libuv's result and time, uvafd's result and time, lane; queue; lane*/leaks; lane0.net), writes
@@ -47,6 +50,40 @@ def lines_of(text):
 
 def write_out(stream, text):
     stream.buffer.write(text.encode("utf-8", "surrogateescape"))
+
+
+# ---------------------------------------------------------------------------------------------
+# One run's verdict: tap_rule.md (tools/bundle/tap_judge.c is the same rule for the bundle).
+
+def stands_in(lines, tap):
+    """The rest of the line from each place where tap stands in one of lines."""
+    for line in lines:
+        at = line.find(tap)
+        while at >= 0:
+            if at == 0 or (at >= 2 and line[at - 1] == " " and line[at - 2] != "t"):
+                yield line[at:]
+            at = line.find(tap, at + 1)
+
+
+def verdict(text, name, rc, timed_out):
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines_of(text)]
+    ok = "ok 1 - " + name
+    if timed_out or any(line.endswith("# timeout") for line in lines):
+        return "timeout"
+    if rc == 0 and any(stands_in(lines, ok + " # SKIP")):
+        return "skip"
+    if rc == 0 and ok in stands_in(lines, ok):
+        return "pass"
+    return "skip" if rc == 7 else "fail(%d)" % rc
+
+
+def verdicts(lines_in, out):
+    for line in lines_in:
+        name, rc, path = line.rstrip("\n").split("\t", 2)
+        text = read_text(path) if os.path.isfile(path) else ""
+        out.write(verdict(text, name, int(rc), int(rc) in (124, 137)) + "\n")
+        out.flush()
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,10 +383,13 @@ def main(argv):
                    default=os.path.join(here, "..", "..", "upstream-tests", "floor"))
     f = sub.add_parser("floor-list")
     f.add_argument("report")
+    sub.add_parser("verdicts")
     args = parser.parse_args(argv)
     if args.command == "judge":
         args.floor_dir = os.path.normpath(args.floor_dir)
         return judge(args)
+    if args.command == "verdicts":
+        return verdicts(sys.stdin, sys.stdout)
     names = floor_list_from_report(args.report)
     if not names:
         sys.stderr.write("upstream_judge.py: no test passes on real libuv in %s\n" % args.report)
