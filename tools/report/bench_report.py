@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_record  # noqa: E402
 import libuv_bench  # noqa: E402
+from stats import fmt  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TEMPLATES = os.path.join(HERE, "templates")
@@ -42,13 +43,6 @@ def fill(name, values, flags):
 
 
 # ---- number formats of the tables ---------------------------------------------------------
-
-def fmt(v):
-    if v is None:
-        return "-"
-    a = abs(v)
-    return "%.0f" % v if a >= 1000 else "%.1f" % v if a >= 100 else "%.2f" % v
-
 
 def two(v):
     return "-" if v is None else "%.2f" % v

@@ -19,7 +19,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from stats import summarize, printed  # noqa: E402
+from stats import fmt, summarize, printed  # noqa: E402
 
 _N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
 # (benchmark name pattern, output pattern, unit, higher is better)
@@ -198,11 +198,6 @@ class Section:
         out += [w % (r[0], r[2], r[3], r[4], r[5], r[8]) for r in self.rows]
         out += ["left out: %s" % (", ".join("%s (%s)" % x for x in self.left_out) or "none")]
         return "\n".join(out)
-
-
-def fmt(v):
-    a = abs(v)
-    return "%.0f" % v if a >= 1000 else "%.1f" % v if a >= 100 else "%.2f" % v
 
 
 def iv(s):

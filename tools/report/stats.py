@@ -62,3 +62,11 @@ def printed(s):
     g = lambda x: float("%.6g" % x)
     return Summary(g(s.median), g(s.min), g(s.max), s.count, g(s.lo), g(s.hi),
                    float("%.3f" % s.conf))
+
+
+def fmt(v):
+    """A number as the reports' tables print it."""
+    if v is None:
+        return "-"
+    a = abs(v)
+    return "%.0f" % v if a >= 1000 else "%.1f" % v if a >= 100 else "%.2f" % v
