@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
   ours = fopen(ours_path, "r");
   while (ours != NULL && fgets(line, sizeof line, ours) != NULL) fputs(line, r);
   if (ours != NULL) fclose(ours);
-  fprintf(r, "\n## libuv 1.44.2's tests: real libuv and uvafd\n\n");
+  fprintf(r, "\n## libuv " UVAFD_LIBUV_VERSION "'s tests: real libuv and uvafd\n\n");
   fprintf(r, "| test | real libuv | uvafd | time |\n|---|---|---|---|\n");
   theirs = fopen(theirs_path, "r");
   while (theirs != NULL && fgets(line, sizeof line, theirs) != NULL) fputs(line, r);
