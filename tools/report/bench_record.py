@@ -190,8 +190,11 @@ class Numbers:
         self.traces = {(t["program"], t["scenario"], t["n"]): t
                        for t in records if t.get("type") == "trace"}
 
+    def summary(self, key, scenario, n, field="value"):
+        return self._s.get(("%s %s %s" % (key, scenario, n), field))
+
     def get(self, key, scenario, n, field="value", which="median"):
-        s = self._s.get(("%s %s %s" % (key, scenario, n), field))
+        s = self.summary(key, scenario, n, field)
         return None if s is None else getattr(s, which)
 
     def trace(self, program, scenario, n):
