@@ -43,18 +43,12 @@ def number(text):
 def parse_line(line):
     """'round=R req=N result|nt key=value...' -> a measurement record, or None."""
     words = line.split()
-    for i, w in enumerate(words):
-        if w in ("result", "nt"):
-            kind, rest = w, words[i + 1:]
-            break
-    else:
+    kind = next((i for i, w in enumerate(words) if w in ("result", "nt")), None)
+    if kind is None:
         return None
-    fields = {}
-    for w in rest:
-        parts = w.split("=")
-        fields[parts[0]] = parts[1] if len(parts) > 1 else ""
-    value_of = lambda w: w.split("=")[1] if len(w.split("=")) > 1 else ""
-    return {"type": kind, "round": value_of(words[0]), "req": value_of(words[1]) if len(words) > 1 else "",
+    value_of = lambda w: (w.split("=") + [""])[1]
+    fields = {w.split("=")[0]: value_of(w) for w in words[kind + 1:]}
+    return {"type": words[kind], "round": value_of(words[0]), "req": value_of(words[1]) if len(words) > 1 else "",
             "program": fields.get("lib", ""), "scenario": fields.get("scenario", ""),
             "value": fields.get("value"), "unit": fields.get("unit"), "fields": fields,
             "raw": line.rstrip("\n")}
@@ -67,65 +61,44 @@ def trace_record(program, scenario, n, k1, k2, out_a, out_b, names_a, names_b):
     def grab(text, key):
         m = re.search(r"(?:^|\s)%s=(\d+)" % key, text or "")
         return int(m.group(1)) if m else None
-    ra, ea, rb, eb = grab(out_a, "requests"), grab(out_a, "events"), grab(out_b, "requests"), grab(out_b, "events")
+    ra, ea, rb, eb = (grab(t, k) for t in (out_a, out_b) for k in ("requests", "events"))
     rec = {"type": "trace", "program": program, "scenario": scenario, "n": n, "k1": k1, "k2": k2,
            "per": None, "names": None}
     if None in (ra, ea, rb, eb) or eb <= ea:
         return rec
     rec["per"] = "%.2f" % ((rb - ra) / (eb - ea))
-
-    def counts(text):
-        c = {}
-        for line in (text or "").splitlines():
-            p = line.split()
-            if len(p) >= 2:
-                c[p[1]] = int(p[0])
-        return c
-    a, b = counts(names_a), counts(names_b)
-    rows = []
-    for name, nb in b.items():
-        v = (nb - a.get(name, 0)) / (eb - ea)
-        if v >= 0.05:
-            rows.append((name, "%.2f" % v))
+    counts = lambda text: {p[1]: int(p[0]) for p in map(str.split, (text or "").splitlines()) if len(p) >= 2}
+    a = counts(names_a)
+    per = ((name, (nb - a.get(name, 0)) / (eb - ea)) for name, nb in counts(names_b).items())
+    rows = [[name, "%.2f" % v] for name, v in per if v >= 0.05]
     # Largest first; equal values by name, descending (the order `sort -k2 -rn` gave).
-    rows.sort(key=lambda r: (float(r[1]), r[0] + " " + r[1]), reverse=True)
-    rec["names"] = [list(r) for r in rows]
+    rec["names"] = sorted(rows, key=lambda r: (float(r[1]), r[0] + " " + r[1]), reverse=True)
     return rec
 
 
-def _read(path):
+def read(path, default=None):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
     except FileNotFoundError:
-        return None
+        return default
 
 
 def collect(work):
     """The record of one run from the round loop's work directory: meta (KEY=VALUE lines),
     results (the prefixed program lines), failures, and traces.list ("program scenario n k1
     k2" per traced case, with trace-P-S-N-{a,b}.out and .names beside it)."""
-    records = [{"type": "meta"}]
-    for line in (_read(os.path.join(work, "meta")) or "").splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            records[0][k] = v
-    for line in (_read(os.path.join(work, "results")) or "").splitlines():
-        rec = parse_line(line)
-        if rec:
-            records.append(rec)
-    for line in (_read(os.path.join(work, "failures")) or "").splitlines():
-        records.append({"type": "failure", "text": line})
-    for line in (_read(os.path.join(work, "traces.list")) or "").splitlines():
-        p = line.split()
-        if len(p) != 5:
-            continue
-        base = os.path.join(work, "trace-%s-%s-%s" % tuple(p[:3]))
-        records.append(trace_record(*p, _read(base + "-a.out"), _read(base + "-b.out"),
-                                    _read(base + "-a.names"), _read(base + "-b.names")))
+    lines = lambda name: read(os.path.join(work, name), "").splitlines()
+    meta = dict(line.split("=", 1) for line in lines("meta") if "=" in line)
+    records = [dict({"type": "meta"}, **meta)]
+    records += [r for r in map(parse_line, lines("results")) if r]
+    records += [{"type": "failure", "text": line} for line in lines("failures")]
+    for p in (line.split() for line in lines("traces.list")):
+        if len(p) == 5:
+            base = os.path.join(work, "trace-%s-%s-%s" % tuple(p[:3]))
+            records.append(trace_record(*p, *(read(base + x) for x in ("-a.out", "-b.out", "-a.names", "-b.names"))))
     import libuv_bench  # libuv's own benchmark runner: its output is parsed there
-    records += libuv_bench.collect(work)
-    return records
+    return records + libuv_bench.collect(work)
 
 
 def save(records, path):

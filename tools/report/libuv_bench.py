@@ -20,6 +20,7 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from bench_record import read  # noqa: E402
 from stats import fmt, interval, md_table, pct, printed, reached, summarize  # noqa: E402
 
 _N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
@@ -91,24 +92,10 @@ def record(round_, program, bench, status, text):
 
 def collect(work):
     """The records of $work/libuv_bench.list ("round program bench status" per run, output in
-    libuv_bench-R-P-B.out beside it) and the shell's meta lines for this part."""
-    path = os.path.join(work, "libuv_bench.list")
-    if not os.path.exists(path):
-        return []
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            p = line.split()
-            if len(p) != 4:
-                continue
-            name = os.path.join(work, "libuv_bench-%s-%s-%s.out" % tuple(p[:3]))
-            try:
-                with open(name, encoding="utf-8", errors="replace") as g:
-                    text = g.read()
-            except FileNotFoundError:
-                text = ""
-            out.append(record(*p, text))
-    return out
+    libuv_bench-R-P-B.out beside it)."""
+    runs = (line.split() for line in read(os.path.join(work, "libuv_bench.list"), "").splitlines())
+    return [record(*p, read(os.path.join(work, "libuv_bench-%s-%s-%s.out" % tuple(p[:3])), ""))
+            for p in runs if len(p) == 4]
 
 
 def speed(value, higher):
