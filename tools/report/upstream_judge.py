@@ -2,7 +2,7 @@
 """Judges a run of libuv's suite (upstream-tests/run.sh) and writes its report.
 
   upstream_judge.py judge --run-dir DIR --logs DIR --report FILE --mode MODE --lanes N
-                          --seconds S --libuv-source DIR [--floor-dir DIR] [--partial]
+                          --seconds S --libuv-source DIR [--floor-dir DIR]
   upstream_judge.py floor-list REPORT.md        (prints a floor list: real libuv's passes)
   upstream_judge.py verdicts    for each line NAME<TAB>RC<TAB>LOG of stdin, the verdict of that
                                 run (tap_rule.md; RC 124 or 137: `timeout` stopped it), a line
@@ -33,7 +33,10 @@ FLOOR_PERCENT = 90
 # ---------------------------------------------------------------------------------------------
 # Files as bytes decoded losslessly, so that what a log holds is printed as it was.
 
-def read_text(path):
+def read_text(path, missing=None):
+    """The file's text; `missing` when there is no such file (None: that is an error)."""
+    if missing is not None and not os.path.isfile(path):
+        return missing
     with open(path, "rb") as f:
         return f.read().decode("utf-8", "surrogateescape")
 
@@ -80,7 +83,7 @@ def verdict(text, name, rc, timed_out):
 def verdicts(lines_in, out):
     for line in lines_in:
         name, rc, path = line.rstrip("\n").split("\t", 2)
-        text = read_text(path) if os.path.isfile(path) else ""
+        text = read_text(path, "")
         out.write(verdict(text, name, int(rc), int(rc) in (124, 137)) + "\n")
         out.flush()
     return 0
@@ -99,9 +102,7 @@ BLANK_COMMENT = re.compile(r"^# *$")
 
 
 def log_excerpt(path):
-    if not os.path.isfile(path):
-        return ""
-    lines = lines_of(read_text(path))
+    lines = lines_of(read_text(path, ""))
     first = lambda pred: next((c for c in lines if pred(c)), None)
     bare = lambda c: COMMENT_LEAD.sub("", c, count=1)
     m = next((m for m in map(ASSERTION.search, lines) if m), None)
@@ -127,22 +128,16 @@ def libuv_version(source_dir):
     """X.Y.Z from the source tree's include/uv/version.h."""
     path = os.path.join(source_dir, "include", "uv", "version.h")
     text = read_text(path)
-    parts = []
-    for field in ("MAJOR", "MINOR", "PATCH"):
-        m = re.search(r"^#\s*define\s+UV_VERSION_%s\s+(\d+)" % field, text, re.MULTILINE)
+    def field(name):
+        m = re.search(r"^#\s*define\s+UV_VERSION_%s\s+(\d+)" % name, text, re.MULTILINE)
         if not m:
-            raise ValueError("%s: no UV_VERSION_%s" % (path, field))
-        parts.append(m.group(1))
-    return ".".join(parts)
+            raise ValueError("%s: no UV_VERSION_%s" % (path, name))
+        return m.group(1)
+    return ".".join(map(field, ("MAJOR", "MINOR", "PATCH")))
 
 
 def read_floor_list(path):
-    names = []
-    for line in lines_of(read_text(path)):
-        line = line.strip()
-        if line and not line.startswith("#"):
-            names.append(line)
-    return names
+    return [line for line in map(str.strip, lines_of(read_text(path))) if line and not line.startswith("#")]
 
 
 def floor_of(count):
@@ -152,29 +147,18 @@ def floor_of(count):
 
 def floor_list_from_report(path):
     """The tests that pass on real libuv in a report's table (report.md, or the docs' copy)."""
-    names = []
-    for line in lines_of(read_text(path)):
-        if not line.startswith("| "):
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 5 and cells[1] == "pass" and re.fullmatch(r"[A-Za-z0-9_]+", cells[0]):
-            names.append(cells[0])
-    return names
+    rows = ([c.strip() for c in line.strip().strip("|").split("|")]
+            for line in lines_of(read_text(path)) if line.startswith("| "))
+    return [c[0] for c in rows if len(c) >= 5 and c[1] == "pass" and re.fullmatch(r"[A-Za-z0-9_]+", c[0])]
 
 
 def floor_causes(rows_failed_on_libuv, logs):
     """What real libuv's logs of the listed tests it did not pass point at, for the message."""
     timeouts = sum(1 for name, result in rows_failed_on_libuv if result == "timeout")
-    in_use = 0
-    not_started = 0
-    for name, _ in rows_failed_on_libuv:
-        path = os.path.join(logs, name + ".libuv.log")
-        text = read_text(path) if os.path.isfile(path) else ""
-        if re.search(r"EADDRINUSE|address already in use", text, re.IGNORECASE):
-            in_use += 1
-        if (text.strip() == "" or "could not be started" in text or
-                "wine: failed to start" in text or "wine client error" in text):
-            not_started += 1
+    texts = [read_text(os.path.join(logs, name + ".libuv.log"), "") for name, _ in rows_failed_on_libuv]
+    in_use = sum(1 for t in texts if re.search(r"EADDRINUSE|address already in use", t, re.IGNORECASE))
+    not_started = sum(1 for t in texts if t.strip() == "" or any(
+        x in t for x in ("could not be started", "wine: failed to start", "wine client error")))
     try:
         with open("/proc/loadavg") as f:
             load = f.read().split()[0]
@@ -255,21 +239,18 @@ def judge(args):
             note = log_excerpt(os.path.join(logs, name + ".uvafd.log"))
         ures = re.sub(r"^pass\(2nd-try;1st:", "pass (2nd try; 1st: ", ures)
         rows.append("| %s | %s | %s%s | %s / %s | %s |" % (name, lres, ures, mark, ltime, utime, note))
-    queue = os.path.join(run_dir, "queue")
-    missing = [t for t in (lines_of(read_text(queue)) if os.path.isfile(queue) else [])
-               if t not in libuv_result]
+    missing = [t for t in lines_of(read_text(os.path.join(run_dir, "queue"), "")) if t not in libuv_result]
     leaks = ["\t".join(line.split("\t")[:2]) for line in lane_lines(run_dir, "leaks")]
     floor_line, floor_failure = floor_verdict(args, version, results, missing, libuv_result)
 
     n = len(results)
     l, u = side_counts([r[2] for r in results]), side_counts(["pass" if r[4].startswith("pass") else r[4]
                                                              for r in results])
-    net = os.path.join(run_dir, "lane0.net")
     report = REPORT.format(
         version=version, logs=logs, n=n, a=args, rows="\n".join(rows), l=l, u=u, both_fail=both_fail,
         now=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         net="" if args.mode != "netns" else "Each lane's network namespace has %s.\n" % (
-            read_text(net).rstrip("\n") if os.path.isfile(net) else ""),
+            read_text(os.path.join(run_dir, "lane0.net"), "").rstrip("\n")),
         nreg=len(regressions), reg=" ".join(regressions), nflaky=len(flaky), flaky=" ".join(flaky),
         missing="Not run (the run was cut short): %d %s\n" % (len(missing), " ".join(missing)) if missing else "",
         floor_line=floor_line, leaks="" if not leaks else LEAKS + "".join(
