@@ -119,3 +119,8 @@ def epoll(text):
 
 
 EXTRACT = {"uv": uv, "epoll": epoll}
+
+
+def read(path, which):
+    with open(path, encoding="utf-8") as f:
+        return EXTRACT[which](f.read())

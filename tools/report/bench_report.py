@@ -24,6 +24,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import bench_from_doc  # noqa: E402
 import bench_record  # noqa: E402
 import libuv_bench  # noqa: E402
 from stats import fmt, interval, md_table, median_of_sorted, pct, reached, two  # noqa: E402
@@ -396,20 +397,14 @@ def main(argv=None):
     if args.work:
         records = bench_record.collect(args.work)
         if args.keep_doc:
-            import bench_from_doc
-            with open(args.keep_doc, encoding="utf-8") as f:
-                kept = bench_from_doc.uv(f.read())
+            kept = bench_from_doc.read(args.keep_doc, "uv")
             libuv_meta = {k: v for k, v in records[0].items() if k.startswith("libuv_bench") or k == "docs"}
-            records = [dict(kept[0], chart="1" if kept[0].get("chart") == "1" else "0", **libuv_meta)] + \
-                [r for r in kept[1:] if r.get("type") != "libuv_bench"] + \
-                [r for r in records if r.get("type") == "libuv_bench"]
+            is_libuv = lambda r: r.get("type") == "libuv_bench"
+            records = [dict(kept[0], **libuv_meta)] + [r for r in kept[1:] if not is_libuv(r)] + \
+                [r for r in records if is_libuv(r)]
         bench_record.save(records, os.path.join(args.work, "run.jsonl"))
-    elif args.record:
-        records = bench_record.load(args.record)
     else:
-        import bench_from_doc
-        with open(args.from_doc, encoding="utf-8") as f:
-            records = bench_from_doc.EXTRACT[args.which](f.read())
+        records = bench_record.load(args.record) if args.record else bench_from_doc.read(args.from_doc, args.which)
     report = cls(records)
     out = args.out
     if args.work:
