@@ -117,40 +117,32 @@ def summaries(records):
     for a paired ratio of PAIRS; fields: value, iters_max and iters_mean (close), nt_* per
     event (nt lines). The key uses N as asked for (req), not as the program printed it."""
     vals = defaultdict(list)
-    one = {}
-    rounds = set()
+    one = {}  # (program, "SCENARIO N", round): value
     for r in records:
         f = r.get("fields") or {}
+        lib, sc = f.get("lib", ""), f.get("scenario", "")
+        key = "%s %s %s" % (lib, sc, r.get("req"))
         if r.get("type") == "result":
-            lib, sc, req = f.get("lib", ""), f.get("scenario", ""), r["req"]
-            key = "%s %s %s" % (lib, sc, req)
             vals[(key, "value")].append(number(f.get("value")))
-            one[(lib, sc + " " + req, r["round"])] = f.get("value")
-            rounds.add((sc + " " + req, r["round"]))
-            if sc == "close":
-                vals[(key, "iters_max")].append(number(f.get("iters_max")))
-                vals[(key, "iters_mean")].append(number(f.get("iters_mean")))
+            one[(lib, sc + " " + r["req"], r["round"])] = number(f.get("value"))
+            for x in ("iters_max", "iters_mean") if sc == "close" else ():
+                vals[(key, x)].append(number(f.get(x)))
         elif r.get("type") == "nt" and number(f.get("events")) > 0:
-            key = "%s %s %s" % (f.get("lib", ""), f.get("scenario", ""), r["req"])
-            for x in f:
-                if x in NT_FIELDS:
-                    vals[(key, "nt_" + x)].append(number(f[x]) / number(f["events"]))
-    for screq, rnd in rounds:
+            for x in (x for x in NT_FIELDS if x in f):
+                vals[(key, "nt_" + x)].append(number(f[x]) / number(f["events"]))
+    for screq, rnd in {(screq, rnd) for _, screq, rnd in one}:
         for name, a, b in PAIRS:
-            if (a, screq, rnd) in one and (b, screq, rnd) in one and number(one[(b, screq, rnd)]) > 0:
-                vals[(name + " " + screq, "value")].append(
-                    number(one[(a, screq, rnd)]) / number(one[(b, screq, rnd)]))
+            x, y = one.get((a, screq, rnd)), one.get((b, screq, rnd))
+            if x is not None and y is not None and y > 0:
+                vals[(name + " " + screq, "value")].append(x / y)
     return {kf: summarize(v) for kf, v in vals.items()}
 
 
 def summary_lines(summ):
     """The summaries as text, one "KEY FIELD median min max count lo hi confidence" line each
     (sorted), the format bench/stats.awk printed: the tests compare against it."""
-    out = []
-    for (key, field), s in summ.items():
-        out.append("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (
-            key, field, s.median, s.min, s.max, s.count, s.lo, s.hi, s.conf))
-    return sorted(out)
+    return sorted("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (key, field, s.median, s.min, s.max, s.count, s.lo,
+                                                            s.hi, s.conf) for (key, field), s in summ.items())
 
 
 class Numbers:
