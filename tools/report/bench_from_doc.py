@@ -58,7 +58,8 @@ def _failures(text):
 def uv(text):
     meta = dict({"type": "meta"}, **_meta(text, (
         GENERATED,
-        ("nproc cpu kernel wine_version", r"^- Machine: (\d+) CPUs, (.*); Linux (.*?); (.*) \(Debian `wine64`\)"),
+        ("nproc cpu kernel wine_version",
+         r"^- Machine: (\d+) CPUs, (.*); Linux (.*?); (.*) \(Debian `wine64`\)"),
         ("load_before load_after", r"before the run: (.*); after: (.*)\.$"),
         ("rounds async_rounds idle_rounds", r"repeated (\d+) time\(s\) \(scenario 1: (\d+), 5: (\d+)\)"),
         ("secs", r"^- Each timed run lasts (\S+) s"), ("idle_n", r" of (\d+) asked for;"))))
@@ -86,10 +87,12 @@ def uv(text):
     libuv = _section(text, "## libuv's own benchmarks")
     if libuv:
         meta.update(_meta(libuv, (("libuv_bench_rounds libuv_bench_date libuv_bench_load",
-                                   r"^Rounds: (.*), run (.*) \(load average before / after: (.*)\)\.$"),), ("?",) * 3))
+                                   r"^Rounds: (.*), run (.*) \(load average before / after: (.*)\)\.$"),),
+                          ("?",) * 3))
         meta.update(_meta(libuv, (
             ("libuv_bench_not_run", r"probes them in round 1\): (.*)\.$"),
-            ("libuv_bench_not_selected", r"^Not run, time-bounded but not selected \(`UVAFD_BENCH_LIBUV`\): (.*)\.$")),
+            ("libuv_bench_not_selected",
+             r"^Not run, time-bounded but not selected \(`UVAFD_BENCH_LIBUV`\): (.*)\.$")),
             ("",)))
         for k in ("libuv_bench_not_run", "libuv_bench_not_selected"):
             if meta[k] == "none":

@@ -48,7 +48,8 @@ def parse_line(line):
         return None
     value_of = lambda w: (w.split("=") + [""])[1]
     fields = {w.split("=")[0]: value_of(w) for w in words[kind + 1:]}
-    return {"type": words[kind], "round": value_of(words[0]), "req": value_of(words[1]) if len(words) > 1 else "",
+    return {"type": words[kind], "round": value_of(words[0]),
+            "req": value_of(words[1]) if len(words) > 1 else "",
             "program": fields.get("lib", ""), "scenario": fields.get("scenario", ""),
             "value": fields.get("value"), "unit": fields.get("unit"), "fields": fields,
             "raw": line.rstrip("\n")}
@@ -96,7 +97,8 @@ def collect(work):
     for p in (line.split() for line in lines("traces.list")):
         if len(p) == 5:
             base = os.path.join(work, "trace-%s-%s-%s" % tuple(p[:3]))
-            records.append(trace_record(*p, *(read(base + x) for x in ("-a.out", "-b.out", "-a.names", "-b.names"))))
+            outputs = (read(base + x) for x in ("-a.out", "-b.out", "-a.names", "-b.names"))
+            records.append(trace_record(*p, *outputs))
     import libuv_bench  # libuv's own benchmark runner: its output is parsed there
     return records + libuv_bench.collect(work)
 

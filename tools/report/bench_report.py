@@ -404,7 +404,8 @@ def main(argv=None):
                 [r for r in records if is_libuv(r)]
         bench_record.save(records, os.path.join(args.work, "run.jsonl"))
     else:
-        records = bench_record.load(args.record) if args.record else bench_from_doc.read(args.from_doc, args.which)
+        records = (bench_record.load(args.record) if args.record
+                   else bench_from_doc.read(args.from_doc, args.which))
     report = cls(records)
     out = args.out
     if args.work:

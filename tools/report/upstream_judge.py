@@ -30,8 +30,7 @@ import sys
 FLOOR_PERCENT = 90
 
 
-# ---------------------------------------------------------------------------------------------
-# Files as bytes decoded losslessly, so that what a log holds is printed as it was.
+# ---- Files as bytes decoded losslessly, so that what a log holds is printed as it was.
 
 def read_text(path, missing=None):
     """The file's text; `missing` when there is no such file (None: that is an error)."""
@@ -55,8 +54,7 @@ def write_out(stream, text):
     stream.buffer.write(text.encode("utf-8", "surrogateescape"))
 
 
-# ---------------------------------------------------------------------------------------------
-# One run's verdict: tap_rule.md (tools/bundle/tap_judge.c is the same rule for the bundle).
+# ---- One run's verdict: tap_rule.md (tools/bundle/tap_judge.c is the same rule for the bundle).
 
 def stands_in(lines, tap):
     """The rest of the line from each place where tap stands in one of lines."""
@@ -89,8 +87,7 @@ def verdicts(lines_in, out):
     return 0
 
 
-# ---------------------------------------------------------------------------------------------
-# What a log says about a failure, in one line: the first failed assertion (file and line), a
+# ---- What a log says about a failure, in one line: the first failed assertion (file and line), a
 # fatal error, the runner's own message (timeout, exit code), or the last line of output.
 
 ASSERTION = re.compile(r"Assertion failed in .*")
@@ -121,8 +118,7 @@ def log_excerpt(path):
     return line.rstrip("\n").replace("|", "\\|")[:160]
 
 
-# ---------------------------------------------------------------------------------------------
-# The floor.
+# ---- The floor.
 
 def libuv_version(source_dir):
     """X.Y.Z from the source tree's include/uv/version.h."""
@@ -167,8 +163,7 @@ def floor_causes(rows_failed_on_libuv, logs):
     return timeouts, in_use, not_started, load
 
 
-# ---------------------------------------------------------------------------------------------
-# The report and the verdict.
+# ---- The report and the verdict.
 
 def lane_lines(run_dir, name):
     """The lines of file `name` of every lane (run_dir/lane*/name), lanes in name order."""
@@ -252,7 +247,8 @@ def judge(args):
         net="" if args.mode != "netns" else "Each lane's network namespace has %s.\n" % (
             read_text(os.path.join(run_dir, "lane0.net"), "").rstrip("\n")),
         nreg=len(regressions), reg=" ".join(regressions), nflaky=len(flaky), flaky=" ".join(flaky),
-        missing="Not run (the run was cut short): %d %s\n" % (len(missing), " ".join(missing)) if missing else "",
+        missing="" if not missing else "Not run (the run was cut short): %d %s\n" % (
+            len(missing), " ".join(missing)),
         floor_line=floor_line, leaks="" if not leaks else LEAKS + "".join(
             "- " + leak.replace("\t", " on ", 1) + "\n"
             for leak in sorted(leaks, key=lambda s: s.encode("utf-8", "surrogateescape"))))
