@@ -18,17 +18,17 @@ libuv_bench_timed="million_async loop_count_timed queue_work ping_pongs ping_udp
   udp_timed_pummel_100v100 udp_timed_pummel_100v1000 udp_timed_pummel_1000v1000"
 libuv_bench_counted_default="million_timers"
 
-libuv_winpath() { local p=$1; printf 'Z:%s' "${p//\//\\}"; }
+source "$(dirname "${BASH_SOURCE[0]}")/../tools/wine.sh"
 
 # libuv_bench_one LAUNCH EXE NAME OUT: runs benchmark NAME of runner EXE, its output into OUT;
 # prints ok, timeout or failed.
 libuv_bench_one() {
   local launch=$1 exe=$2 name=$3 out=$4 rc
   # The runner's 60 s, Wine start-up of launcher, runner, helpers and child, and its 1 s pause.
-  timeout -k 10 100 "$root/cmake/wine-run.sh" "$(libuv_winpath "$launch")" "$(libuv_winpath "$exe")" \
+  timeout -k 10 100 "$wine_run" "$(wine_path "$launch")" "$(wine_path "$exe")" \
     "$name" >"$out" 2>&1 </dev/null
   rc=$?
-  libuv_bench_reap "$launch" "$exe"
+  wine_reap libuv_bench "$launch" "$exe"
   if [ $rc -eq 124 ] || [ $rc -eq 137 ] || grep -q "# timeout" "$out"; then
     echo timeout
   elif [ $rc -eq 0 ]; then
@@ -36,21 +36,6 @@ libuv_bench_one() {
   else
     echo failed
   fi
-}
-
-# Ends, by PID, what is left of our launcher and runner in this prefix (the environment names
-# our WINEPREFIX and the command line our executable): what survived the launcher and `timeout`.
-libuv_bench_reap() {
-  local pid args exe
-  for pid in $(pgrep -f 'uv_(upstream_launch|bench_libuv|bench_uvafd)'); do
-    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "WINEPREFIX=$WINEPREFIX" || continue
-    args=$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
-    for exe in "$@"; do
-      case "$args" in "$exe"* | "$(libuv_winpath "$exe")"*)
-        kill -9 "$pid" 2>/dev/null && echo "libuv_bench: ended leftover process $pid: $args" >&2 ;;
-      esac
-    done
-  done
 }
 
 # libuv_bench_rounds TREE ROUNDS: the benchmarks in shuffled rounds with the A/A control
@@ -61,22 +46,20 @@ libuv_bench_rounds() (
   launch=$tree/upstream-tests/uv_upstream_launch.exe
   lb_libuv=$tree/bench/uv_bench_libuv.exe
   lb_uvafd=$tree/bench/uv_bench_uvafd.exe
-  list=$("$root/cmake/wine-run.sh" "$lb_uvafd" --list 2>/dev/null | tr -d '\r' | awk '{ print $1 }')
+  list=$("$wine_run" "$lb_uvafd" --list 2>/dev/null | tr -d '\r' | awk '{ print $1 }')
   counted=${UVAFD_BENCH_LIBUV_COUNTED-$libuv_bench_counted_default}
   names=""
   for b in ${UVAFD_BENCH_LIBUV:-$libuv_bench_timed} $counted; do
     if grep -qx "$b" <<<"$list"; then names="$names $b"; else echo "libuv_bench: no benchmark $b in this libuv" >&2; fi
   done
   # What the runner lists and this run does not run: the count-bounded rest, and the
-  # time-bounded ones UVAFD_BENCH_LIBUV left out.
-  not_run=$(for b in $list; do
-    case " $names $libuv_bench_timed " in *" $b "*) continue ;; esac
-    echo "$b"
-  done | paste -sd' ' | sed 's/ /, /g')
-  not_selected=$(for b in $libuv_bench_timed; do
-    case " $names " in *" $b "*) continue ;; esac
-    echo "$b"
-  done | paste -sd' ' | sed 's/ /, /g')
+  # time-bounded ones UVAFD_BENCH_LIBUV left out ("a, b": the words of $1 not in $2).
+  others() {
+    for b in $1; do case " $2 " in *" $b "*) ;; *) echo "$b" ;; esac; done | paste -sd' ' |
+      sed 's/ /, /g'
+  }
+  not_run=$(others "$list" "$names $libuv_bench_timed")
+  not_selected=$(others "$libuv_bench_timed" "$names")
   bench_meta "libuv_bench_rounds=$all" "libuv_bench_not_run=$not_run" \
     "libuv_bench_not_selected=$not_selected"
   cases=()

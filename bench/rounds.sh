@@ -1,23 +1,24 @@
-# Sourced by bench/run.sh and ports/epoll/bench/run.sh: a benchmark's own Wine prefix and the
-# shuffled round loop. The caller defines exe_of PROG, progs_of SCENARIO and rounds_of SCENARIO,
-# sets cases=("SCENARIO N" ...), secs, started and work, and hands $work to tools/report.
+# Sourced by bench/run.sh and ports/epoll/bench/run.sh from $root: the settings both read, the
+# tree's configuration, a benchmark's own Wine prefix and the shuffled round loop. The caller
+# defines exe_of PROG, progs_of SCENARIO and rounds_of SCENARIO, sets cases=("SCENARIO N" ...)
+# and work, and hands $work to tools/report.
 # $work/results gets "round=R req=N <program line>" per run (N as asked for), $work/failures
 # one line per run that printed no result line.
 
-# bench_wine PREFIX: a prefix of our own with one persistent wineserver for the timed runs.
-bench_wine() {
-  export UVAFD_WINEPREFIX=$1
-  export WINEPREFIX=$UVAFD_WINEPREFIX
-  export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-  wine=$(command -v wine64 || echo /usr/lib/wine/wine64)
-  wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-  trap '"$wineserver" -k >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-  "$wineserver" -k >/dev/null 2>&1 || true
-  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1 || true  # boots a new prefix once (seconds)
-  "$wineserver" -w
-  "$wineserver" -p >/dev/null 2>&1
-  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1 || true
+source "$(dirname "${BASH_SOURCE[0]}")/../tools/wine.sh"
+build=${UVAFD_BUILD_DIR:-build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+tree=${UVAFD_BENCH_TREE:-$build/win}
+secs=${UVAFD_BENCH_SECONDS:-1}
+rounds=${UVAFD_BENCH_ROUNDS:-9}
+started=$(date +%s)
+# bench_configure [CMAKE_ARG...]: the Windows tree, configured if it is new.
+bench_configure() {
+  [ -f "$tree/CMakeCache.txt" ] || cmake -S "$root" -B "$tree" \
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 }
+# bench_wine PREFIX: a prefix of our own with one persistent wineserver for the timed runs.
+bench_wine() { trap 'wine_stop; rm -rf "$work"' EXIT; wine_start "$1"; }
 
 run_one() {  # round prog scenario n seconds
   local out line rc why

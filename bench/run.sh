@@ -24,33 +24,24 @@ set -euo pipefail
 export LC_ALL=C  # sort and awk number formats
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-build=${UVAFD_BUILD_DIR:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-tree=${UVAFD_BENCH_TREE:-$build/win}
-secs=${UVAFD_BENCH_SECONDS:-1}
-rounds=${UVAFD_BENCH_ROUNDS:-9}
+source bench/rounds.sh
 idle_rounds=${UVAFD_BENCH_IDLE_ROUNDS:-3}
 async_rounds=${UVAFD_BENCH_ASYNC_ROUNDS:-$((2 * rounds))}
 idle_n=${UVAFD_BENCH_IDLE:-10000}
 mem_n=${UVAFD_BENCH_MEMORY:-10000}
 do_trace=${UVAFD_BENCH_TRACE:-1}
-started=$(date +%s)
 libuv_rounds=${UVAFD_BENCH_LIBUV_ROUNDS:-3}
-source bench/rounds.sh
 source bench/libuv_bench.sh
 
 # ---- build ---------------------------------------------------------------------------------
-configure_args=(-DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake"
-                -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+configure_args=()
 # The libuv version of UVAFD_LIBUV_VERSION (default: the first row of cmake/libuv-versions.txt).
 libuv_version=${UVAFD_LIBUV_VERSION:-$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")}
 if [ -f "$build/third_party/libuv1-$libuv_version/include/uv.h" ]; then
   configure_args+=(-DUVAFD_LIBUV_VERSION="$libuv_version"
                    -DUVAFD_LIBUV_SOURCE_DIR="$build/third_party/libuv1-$libuv_version")
 fi
-if [ ! -f "$tree/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$tree" "${configure_args[@]}" >/dev/null
-fi
+bench_configure "${configure_args[@]}"
 targets=(--target bench_uv_libuv bench_uv_uvafd bench_floor)
 [ "$libuv_rounds" -gt 0 ] && targets+=(uv_bench_libuv uv_bench_uvafd uv_upstream_launch)
 # The tree may be shared with another build running now: one retry a minute later.
@@ -118,7 +109,7 @@ if [ "$do_trace" = 1 ]; then
       echo "  $p $1 $2: $(tr '\n' ' ' <"$t-a.out")/ $(tr '\n' ' ' <"$t-b.out")"
     done
   done
-  "$wineserver" -k >/dev/null 2>&1 || true
+  wine_stop
 fi
 
 # ---- the report ----------------------------------------------------------------------------

@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
-# bench_smoke: runs every scenario once for a fraction of a second with small N, for real
-# libuv, uvafd and the floor, and checks only that each prints its result line.
-#   smoke.sh WINE_RUN LIBUV_EXE UVAFD_EXE FLOOR_EXE
+# bench_smoke and bench_epoll_smoke: each program runs each of its scenarios once for a fraction
+# of a second with small N and must print its result line; no timing is checked.
+#   smoke.sh TEST WINE_RUN EXE "SCENARIO N,..." [EXE "SCENARIO N,..."]...
 set -u
-run=$1
-shift
-libuv=$1 uvafd=$2 floor=$3
-secs=0.2
+test=$1 run=$2
+shift 2
 fails=0
-# scenario N (the floor has no close scenario, and no uv_tcp_t)
-cases=("async 2" "pingpong 4" "churn 0" "close 0" "idle 50" "memory 50" "tcp 4")
-for exe in "$libuv" "$uvafd" "$floor"; do
+while [ $# -ge 2 ]; do
+  exe=$1
+  IFS=',' read -r -a cases <<<"$2"
+  shift 2
   for c in "${cases[@]}"; do
-    set -- $c
-    if [ "$exe" = "$floor" ] && { [ "$1" = close ] || [ "$1" = tcp ]; }; then continue; fi
-    out=$(timeout 120 "$run" "$exe" "$1" "$secs" "$2" 2>&1)
-    line=$(printf '%s\n' "$out" | tr -d '\r' | grep "^result .*scenario=$1 " | head -n 1)
+    read -r scenario n <<<"$c"
+    out=$(timeout 120 "$run" "$exe" "$scenario" 0.2 "$n" 2>&1)
+    line=$(printf '%s\n' "$out" | tr -d '\r' | grep "^result .*scenario=$scenario " | head -n 1)
     if [ -n "$line" ]; then
       echo "ok   $(basename "$exe") $c: ${line#result }"
     else
@@ -25,5 +23,5 @@ for exe in "$libuv" "$uvafd" "$floor"; do
     fi
   done
 done
-echo "bench_smoke: $fails failed"
+echo "$test: $fails failed"
 [ $fails -eq 0 ]

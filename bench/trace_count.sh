@@ -10,21 +10,18 @@
 # BREAKDOWN_FILE, if given, receives "count name" for each request name.
 set -u
 exe=$1 scenario=$2 n=$3 events=$4 breakdown=${5:-}
-wine=$(command -v wine64 || echo /usr/lib/wine/wine64)
-wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
+source "$(dirname "$0")/../tools/wine.sh"
 : "${WINEPREFIX:?WINEPREFIX must name the benchmark prefix}"
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$wineserver" -k >/dev/null 2>&1
-"$wineserver" -w >/dev/null 2>&1
+wine_stop
 # The wineserver started by this process inherits WINEDEBUG=+server (wineserver -d) and our
 # stderr: the trace. 600 s is a bound only: the run ends at MAX_EVENTS.
 WINEDEBUG=+server timeout 300 "$wine" "$exe" "$scenario" 600 "$n" "$events" \
   >"$tmp/out" 2>"$tmp/trace"
 rc=$?
-"$wineserver" -k >/dev/null 2>&1
-"$wineserver" -w >/dev/null 2>&1
+wine_stop
 line=$(tr -d '\r' <"$tmp/out" | grep '^result ' | head -n 1)
 if [ $rc -ne 0 ] || [ -z "$line" ]; then
   echo "trace_count: $exe $scenario $n $events failed (rc=$rc)" >&2

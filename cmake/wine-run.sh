@@ -8,7 +8,7 @@ export WINEPREFIX=$prefix
 export WINEDEBUG=${WINEDEBUG:--all}
 # No Mono or Gecko prompts: nothing here needs .NET or a browser engine.
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
-wine=$(command -v wine64 || echo /usr/lib/wine/wine64)
+source "$(dirname "${BASH_SOURCE[0]}")/../tools/wine.sh"
 if [ ! -f "$prefix/system.reg" ]; then
   # The first start of a prefix takes seconds; make parallel test runs wait for one wineboot.
   mkdir -p "$prefix"

@@ -13,9 +13,9 @@ uvafd_bootstrap
 cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build/win" -j2 --target reactor_demo relink_demo_libuv relink_demo_uvafd
-export UVAFD_WINEPREFIX=$build/win/wineprefix
-wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-trap 'WINEPREFIX=$UVAFD_WINEPREFIX "$wineserver" -k >/dev/null 2>&1 || true' EXIT
+source tools/wine.sh
+export UVAFD_WINEPREFIX=$build/win/wineprefix WINEPREFIX=$build/win/wineprefix
+trap wine_stop EXIT
 status=0
 echo "=== 1. relink demo: the same libuv program on real libuv and on uvafd"
 cmake/compare-relink.sh cmake/wine-run.sh "$build/win/examples/relink/relink_demo_libuv.exe" \

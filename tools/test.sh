@@ -86,36 +86,8 @@ set +e
 
 # One wineserver per tree, in the tree's own prefix, stopped when that tree is done and on the
 # way out (it would otherwise linger, and a killed test's children with it).
-export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
-trap '"$wineserver" -k >/dev/null 2>&1' EXIT
-start_wine() {
-  export UVAFD_WINEPREFIX=$1/wineprefix
-  export WINEPREFIX=$UVAFD_WINEPREFIX
-  # Boot the prefix first (wineboot, seconds, on a new prefix) and let that short-lived server
-  # exit; then a persistent server and one warm-up process that starts Wine's own services.
-  # Only then tests run in parallel: a wineboot racing the first tests hung them here.
-  "$wineserver" -k >/dev/null 2>&1
-  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
-  "$wineserver" -w
-  "$wineserver" -p >/dev/null 2>&1
-  cmake/wine-run.sh cmd /c exit >/dev/null 2>&1
-}
-# A tree is done: nothing of its prefixes (its own, upstream-tests' lanes) may stay behind to
-# hold a port or a CPU. Test programs still running beside Wine's services are ended by PID,
-# then the wineserver, then whatever survived it; each is named (tools/wine-leftovers.sh).
-stop_wine() {
-  local tree=$1 name=$2 left=0
-  env -u WINEPREFIX -u UVAFD_WINEPREFIX tools/wine-leftovers.sh "$tree" || left=1
-  "$wineserver" -k >/dev/null 2>&1
-  timeout 30 "$wineserver" -w >/dev/null 2>&1
-  env -u WINEPREFIX -u UVAFD_WINEPREFIX tools/wine-leftovers.sh --stopped "$tree" || left=1
-  if [ $left = 0 ]; then
-    echo "$name: no process of its Wine prefixes is left"
-  else
-    echo "$name: LEFTOVER processes of its Wine prefixes were running after its tests (ended, listed above)"
-  fi
-}
+source tools/wine.sh
+trap wine_stop EXIT
 
 passed=0
 failed=0
@@ -126,18 +98,14 @@ run_ctest() {
   shift
   log=$(mktemp)
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" "$@" 2>&1 | tee "$log"
-  local line
-  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
   ctest_total=0
-  if [ -z "$line" ]; then
-    failed=$((failed + 1))
+  if [[ $(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1) =~ \
+        \ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    ctest_total=${BASH_REMATCH[2]}
+    passed=$((passed + ctest_total - BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[1]))
   else
-    local f t
-    f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
-    t=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
-    passed=$((passed + t - f))
-    failed=$((failed + f))
-    ctest_total=$t
+    failed=$((failed + 1))
   fi
   rm -f "$log"
 }
@@ -151,16 +119,16 @@ fi
 if has_tree win; then
   echo "=== Windows x64, under Wine"
   t0=$(date +%s)
-  start_wine "$build/win"
+  wine_start "$build/win/wineprefix"
   run_ctest "$build/win"
-  stop_wine "$build/win" x64
+  wine_stop_tree "$build/win" x64
   echo "x64: built in ${x64_build_s} s, tested in $(( $(date +%s) - t0 )) s"
 fi
 x86_count=""
 if has_tree win32; then
   echo "=== Windows x86, under Wine (32-bit)"
   x86_start=$(date +%s)
-  start_wine "$build/win32"
+  wine_start "$build/win32/wineprefix"
   if ia32_why=$(tools/ia32-probe.sh "$build/win32/ia32-probe"); then
     run_ctest "$build/win32" -R "$x86_tests"
     x86_count=$ctest_total
@@ -171,7 +139,7 @@ if has_tree win32; then
     echo "x86: ${x86_count:-0} tests skipped, the tree built only: this machine cannot run" \
          "32-bit programs: $ia32_why"
   fi
-  stop_wine "$build/win32" x86
+  wine_stop_tree "$build/win32" x86
   echo "x86: built in ${x86_build_s} s, tested in $(( $(date +%s) - x86_start )) s"
 fi
 
@@ -179,9 +147,9 @@ for v in "${other_versions[@]}"; do
   has_tree "win-$v" || continue
   echo "=== Windows x64, libuv $v, under Wine"
   t0=$(date +%s)
-  start_wine "$build/win-$v"
+  wine_start "$build/win-$v/wineprefix"
   run_ctest "$build/win-$v" -R "$other_tests"
-  stop_wine "$build/win-$v" "libuv $v"
+  wine_stop_tree "$build/win-$v" "libuv $v"
   echo "libuv $v: built in ${other_build_s[$v]} s, tested in $(( $(date +%s) - t0 )) s"
 done
 

@@ -14,6 +14,7 @@
 # instead (the first one also gives libuv's runners and the bundle runner).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+source upstream-tests/test-list.sh
 out=${1:-$build/uvafd-windows-tests.zip}
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 
@@ -62,9 +63,7 @@ for t in json.load(sys.stdin)["tests"]:
         cp -r "$UPSTREAM_LIBUV_SOURCE_DIR/test/fixtures" "$stage/libuv/test/"
       fi
       printf 'cwd\tlibuv\n'
-      # The tests in list order with their limits, read as run.sh reads them.
-      sed -n 's/.*{ *"\([A-Za-z0-9_]*\)", *"[A-Za-z0-9_]*", *&run_test_[A-Za-z0-9_]*, *0, *[0-9]*, *\([0-9]*\) *}.*/upstream\t\1\t\2/p' \
-        "$UPSTREAM_TASKS"
+      libuv_tests "$UPSTREAM_TASKS" | sed 's/^/upstream\t/'
     ) >>"$manifest"
   fi
 }
@@ -77,12 +76,14 @@ for tree in "${trees[@]}"; do
 done
 cp "$runner" "$stage/"
 printf '@echo off\r\nrem Runs every test of this bundle and writes results\\report.md (see README.txt).\r\n"%%~dp0uvafd_bundle_run.exe" %%*\r\n' >"$stage/run-all.cmd"
-cat >"$stage/README.txt" <<'EOF'
+# The libuv whose tests the bundle holds: the first tree's.
+libuv_version=$(sed -n 's/^UVAFD_LIBUV_VERSION:[A-Z]*=//p' "${trees[0]}/CMakeCache.txt")
+cat >"$stage/README.txt" <<EOF
 uvafd's tests for a real Windows machine (made by tools/windows-bundle.sh).
 
 Unzip anywhere and run run-all.cmd (no installation, no administrator rights; the firewall may
 ask about loopback sockets once). It runs uvafd's own test programs, then each of libuv
-1.44.2's tests under real libuv and under uvafd, and writes results\report.md and
+${libuv_version:-?}'s tests under real libuv and under uvafd, and writes results\report.md and
 results\logs\. The last line printed is "uvafd-windows: N passed, M failed"; a libuv test
 counts as failed only when it passes on real libuv and not on uvafd.
 Run a few only: run-all.cmd --only poll_duplex,async,win/reactor_socket_test

@@ -7,9 +7,8 @@ set -u
 build=${1:?usage: run-subset.sh BUILD_DIR REGEX} regex=${2:?usage: run-subset.sh BUILD_DIR REGEX}
 # shellcheck source=/dev/null
 . "$build/upstream-tests/config.sh"
-# The names of the preprocessed list, as run.sh reads them (helpers excluded).
-entry='.*{ *"\([A-Za-z0-9_]*\)", *"[A-Za-z0-9_]*", *&run_test_[A-Za-z0-9_]*, *0, *[0-9]*, *[0-9]* *}.*'
-mapfile -t names < <(sed -n "s/$entry/\\1/p" "$UPSTREAM_TASKS" | grep -E "$regex")
+source "$(dirname "$0")/test-list.sh"
+mapfile -t names < <(libuv_tests "$UPSTREAM_TASKS" | cut -f1 | grep -E "$regex")
 if [ ${#names[@]} -eq 0 ]; then
   echo "run-subset.sh: no test of $UPSTREAM_TASKS matches $regex" >&2
   exit 2

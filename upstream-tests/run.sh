@@ -29,8 +29,8 @@
 # run.sh --lane-net brings up a lane's network and prints what it has (fails if it cannot).
 set -u
 
-wineserver=$(command -v wineserver || echo /usr/lib/wine/wineserver)
 self=$(readlink -f "$0")
+source "$(dirname "$self")/../tools/wine.sh"
 judge=$(dirname "$self")/../tools/report/upstream_judge.py
 
 # ---------------------------------------------------------------------------------------------
@@ -42,8 +42,8 @@ load_config() {
   . "$out/config.sh"
 }
 
-# The list's own time limit of each test (ms), and the tests in list order, from the
-# preprocessed run-tests.c: { "name", "name", &run_test_name, is_helper, show_output, ms }.
+# The list's own time limit of each test (ms), and the tests in list order.
+source "$(dirname "$self")/test-list.sh"
 declare -A limit_ms
 list_order=()
 read_task_list() {
@@ -51,8 +51,7 @@ read_task_list() {
   while read -r name ms; do
     limit_ms[$name]=$ms
     list_order+=("$name")
-  done < <(sed -n 's/.*{ *"\([A-Za-z0-9_]*\)", *"[A-Za-z0-9_]*", *&run_test_[A-Za-z0-9_]*, *0, *[0-9]*, *\([0-9]*\) *}.*/\1 \2/p' \
-             "$UPSTREAM_TASKS")
+  done < <(libuv_tests "$UPSTREAM_TASKS")
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -125,19 +124,16 @@ lane_main() {
     lane_network > "$run_dir/lane$lane.net" || { echo "run.sh: lane $lane: no network" >&2; exit 1; }
   fi
   read_task_list
+  # One judge for all of the lane's runs (a Python start for each would cost more CPU than a
+  # typical test); its pipes on fixed descriptors, which run_one's subshells inherit.
+  coproc tap { exec python3 "$judge" verdicts; }
+  exec {judge_in}>&"${tap[1]}" {judge_out}<&"${tap[0]}"
   mkdir -p "$lane_dir"
   logs=$out/logs
-  prefix=$out/lanes/$lane/wineprefix
-  mkdir -p "$(dirname "$prefix")"
-  export UVAFD_WINEPREFIX=$prefix WINEPREFIX=$prefix
-  export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-  launch_win=$(winpath "$UPSTREAM_LAUNCH_EXE")
-
-  # A wineserver of this prefix left by an earlier run that was killed is ours: stop it. Then
-  # boot the prefix (wineboot, seconds, on a new prefix), and keep one server up for the lane.
-  "$wineserver" -k >/dev/null 2>&1
-  "$UPSTREAM_WINE_RUN" cmd /c exit >/dev/null 2>&1
-  start_wineserver
+  mkdir -p "$out/lanes/$lane"
+  launch_win=$(wine_path "$UPSTREAM_LAUNCH_EXE")
+  # 10 s: a lane whose main script was killed leaves no server behind for long.
+  wine_start "$out/lanes/$lane/wineprefix" 10
 
   local index name lres ltime ures utime first
   local parent
@@ -161,9 +157,7 @@ lane_main() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$index" "$name" "$lres" "$ltime" "$ures" "$utime" \
       "$lane" >> "$lane_dir/results"
   done
-
-  "$wineserver" -k >/dev/null 2>&1
-  return 0
+  wine_stop
 }
 
 # A process that exists and is not a zombie (a killed parent waits as one until reaped).
@@ -171,12 +165,6 @@ process_alive() {
   local state
   state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
   [ -n "$state" ] && [ "$state" != Z ]
-}
-
-# Windows path of a Unix path (Wine maps / to Z:).
-winpath() {
-  local p=$1
-  printf 'Z:%s' "${p//\//\\}"
 }
 
 # Prints the next queue index, or fails when the queue is done.
@@ -193,27 +181,6 @@ next_index() {
   echo $((i + 1)) > "$run_dir/next"
   flock -u 8; exec 8>&-
   echo "$i"
-}
-
-# Kill, by PID, processes of this lane (their environment names this lane's WINEPREFIX) that
-# still run one of our executables: what survived the launcher and `timeout`. Wine shows a
-# process by its Windows path (Z:\...), its loader by the Unix one.
-reap_leftovers() {
-  local pid args exe win hit
-  for pid in $(pgrep -f 'uv_upstream_(launch|libuv|uvafd)'); do
-    [ -r "/proc/$pid/environ" ] || continue
-    { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qx "WINEPREFIX=$prefix" ||
-      continue
-    args=$( { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null) || continue
-    hit=0
-    for exe in "$UPSTREAM_LAUNCH_EXE" "$UPSTREAM_LIBUV_EXE" "$UPSTREAM_UVAFD_EXE"; do
-      win=$(winpath "$exe")
-      case "$args" in "$exe"*|"$win"*) hit=1 ;; esac
-    done
-    if [ $hit = 1 ]; then
-      kill -9 "$pid" 2>/dev/null && echo "run.sh: killed leftover process $pid: $args" >&2
-    fi
-  done
 }
 
 # In a lane of its own namespace, every socket belongs to this lane's Wine. Once a test's
@@ -234,15 +201,8 @@ check_lane_sockets() {
     sed 's/^/#   /' <<<"$left"
   } >> "$log"
   printf '%s\t%s\t%s\n' "$name" "$side" "$(tr '\n' ' ' <<<"$left")" >> "$lane_dir/leaks"
-  start_wineserver
-}
-
-# Stops this lane's wineserver (if any) and starts a fresh one, persistent between tests.
-start_wineserver() {
-  "$wineserver" -k >/dev/null 2>&1
-  "$wineserver" -w
-  "$wineserver" -p10 >/dev/null 2>&1
-  "$UPSTREAM_WINE_RUN" cmd /c exit >/dev/null 2>&1
+  wine_stop
+  wine_serve 10
 }
 
 # run_one SIDE TEST LOG -> prints "result seconds"
@@ -262,28 +222,15 @@ run_one() {
   cp -r "$UPSTREAM_LIBUV_SOURCE_DIR/test/fixtures" "$work/test/"
   start=$(date +%s%N)
   ( cd "$work" &&
-    exec timeout -k 10 "$limit" "$UPSTREAM_WINE_RUN" "$launch_win" "$(winpath "$exe")" "$name" \
+    exec timeout -k 10 "$limit" "$wine_run" "$launch_win" "$(wine_path "$exe")" "$name" \
   ) > "$log" 2>&1
   rc=$?
   end=$(date +%s%N)
-  reap_leftovers
+  wine_reap run.sh "$UPSTREAM_LAUNCH_EXE" "$UPSTREAM_LIBUV_EXE" "$UPSTREAM_UVAFD_EXE"
   check_lane_sockets "$name" "$side" "$log"
-  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-    result=timeout
-  elif grep -q "# timeout$" "$log"; then
-    result=timeout
-  # The TAP line may not start its line: Wine writes its own messages (a process killed during a
-  # server call prints "wine client error:...") to the same file, unterminated. "not ok" is
-  # told apart by the "t" before the space.
-  elif [ $rc -eq 0 ] && grep -qE "(^|[^t] )ok 1 - $name # SKIP" "$log"; then
-    result=skip
-  elif [ $rc -eq 0 ] && grep -qE "(^|[^t] )ok 1 - $name\$" "$log"; then
-    result=pass
-  elif [ $rc -eq 7 ]; then
-    result=skip
-  else
-    result="fail($rc)"
-  fi
+  # The verdict: tools/report/tap_rule.md, by the lane's upstream_judge.py.
+  printf '%s\t%s\t%s\n' "$name" "$rc" "$log" >&"$judge_in"
+  read -r result <&"$judge_out" || result="fail($rc;no-judge)"
   printf '%s %d.%01d\n' "$result" $(( (end - start) / 1000000000 )) \
     $(( (end - start) / 100000000 % 10 ))
 }
@@ -396,7 +343,7 @@ cleanup() {
   for pid in "${lane_pids[@]}"; do kill "$pid" 2>/dev/null; done
   # Each lane's wineserver, and with it every process of that prefix.
   for prefix in "$out"/lanes/*/wineprefix; do
-    [ -d "$prefix" ] && WINEPREFIX=$prefix "$wineserver" -k >/dev/null 2>&1
+    [ -d "$prefix" ] && WINEPREFIX=$prefix wine_stop
   done
 }
 

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap_judge.h"
+
 #define MAX_LINE 4096
 
 static char g_root[MAX_PATH];   /* the bundle's folder, with a trailing backslash */
@@ -99,22 +101,11 @@ static int run(const char* command, const char* cwd, const char* log, DWORD limi
   return 0;
 }
 
-/* Does the log hold a line that starts with PREFIX? */
-static int log_has(const char* log, const char* prefix) {
-  char line[MAX_LINE];
-  FILE* f = fopen(log, "r");
-  int found = 0;
-  size_t n = strlen(prefix);
-  if (f == NULL) return 0;
-  while (!found && fgets(line, sizeof line, f) != NULL) found = strncmp(line, prefix, n) == 0;
-  fclose(f);
-  return found;
-}
-
-/* One runner invocation of libuv's test NAME, judged as upstream-tests/run.sh judges it. */
+/* One runner invocation of libuv's test NAME, judged as the Linux lanes judge it
+ * (tools/report/tap_rule.md). */
 static void run_upstream(const char* runner, const char* name, const char* side, DWORD limit_ms,
                          char* result, size_t result_size, double* seconds) {
-  char command[MAX_LINE], log[MAX_PATH], ok[256], skip[256];
+  char command[MAX_LINE], log[MAX_PATH];
   DWORD rc = 0;
   int timed_out = 0;
 
@@ -125,18 +116,7 @@ static void run_upstream(const char* runner, const char* name, const char* side,
     snprintf(result, result_size, "not started");
     return;
   }
-  snprintf(ok, sizeof ok, "ok 1 - %s", name);
-  snprintf(skip, sizeof skip, "ok 1 - %s # SKIP", name);
-  if (timed_out || log_has(log, "# timeout"))
-    snprintf(result, result_size, "timeout");
-  else if (rc == 0 && log_has(log, skip))
-    snprintf(result, result_size, "skip");
-  else if (rc == 0 && log_has(log, ok))
-    snprintf(result, result_size, "pass");
-  else if (rc == 7)
-    snprintf(result, result_size, "skip");
-  else
-    snprintf(result, result_size, "fail(%lu)", (unsigned long) rc);
+  tap_judge_file(log, name, (unsigned long) rc, timed_out, result, result_size);
 }
 
 static char* field(char** cursor) {
@@ -266,7 +246,7 @@ int main(int argc, char** argv) {
   ours = fopen(ours_path, "r");
   while (ours != NULL && fgets(line, sizeof line, ours) != NULL) fputs(line, r);
   if (ours != NULL) fclose(ours);
-  fprintf(r, "\n## libuv 1.44.2's tests: real libuv and uvafd\n\n");
+  fprintf(r, "\n## libuv " UVAFD_LIBUV_VERSION "'s tests: real libuv and uvafd\n\n");
   fprintf(r, "| test | real libuv | uvafd | time |\n|---|---|---|---|\n");
   theirs = fopen(theirs_path, "r");
   while (theirs != NULL && fgets(line, sizeof line, theirs) != NULL) fputs(line, r);

@@ -9,10 +9,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 UVAFD_BUNDLE_TREES=$tree bash "$src/tools/windows-bundle.sh" "$work/bundle.zip"
 python3 -m zipfile -e "$work/bundle.zip" "$work/b"
-run="$src/cmake/wine-run.sh"
+source "$src/tools/wine.sh"
 tests=win/reactor_demo,win/lifecycle_test,async,timer_run_once,poll_bad_fdtype
 
-out=$("$run" "$work/b/uvafd_bundle_run.exe" --only "$tests" | tr -d '\r')
+out=$("$wine_run" "$work/b/uvafd_bundle_run.exe" --only "$tests" | tr -d '\r')
 echo "$out"
 report=$work/b/results/report.md
 grep -q '^| win/reactor_demo | pass |' "$report"
@@ -25,8 +25,7 @@ done
 # A test that fails (the runner itself, given a bad argument) is reported as failed.
 printf 'test\tbroken\t30\t.\tuvafd_bundle_run.exe\t--no-such-option\n' >>"$work/b/manifest.txt"
 set +e
-r2win="Z:${work//\//\\}\\b\\r2"
-out=$("$run" "$work/b/uvafd_bundle_run.exe" --only broken --out "$r2win" | tr -d '\r')
+out=$("$wine_run" "$work/b/uvafd_bundle_run.exe" --only broken --out "$(wine_path "$work/b/r2")" | tr -d '\r')
 rc=$?
 set -e
 echo "$out"

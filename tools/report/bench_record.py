@@ -43,18 +43,13 @@ def number(text):
 def parse_line(line):
     """'round=R req=N result|nt key=value...' -> a measurement record, or None."""
     words = line.split()
-    for i, w in enumerate(words):
-        if w in ("result", "nt"):
-            kind, rest = w, words[i + 1:]
-            break
-    else:
+    kind = next((i for i, w in enumerate(words) if w in ("result", "nt")), None)
+    if kind is None:
         return None
-    fields = {}
-    for w in rest:
-        parts = w.split("=")
-        fields[parts[0]] = parts[1] if len(parts) > 1 else ""
-    value_of = lambda w: w.split("=")[1] if len(w.split("=")) > 1 else ""
-    return {"type": kind, "round": value_of(words[0]), "req": value_of(words[1]) if len(words) > 1 else "",
+    value_of = lambda w: (w.split("=") + [""])[1]
+    fields = {w.split("=")[0]: value_of(w) for w in words[kind + 1:]}
+    return {"type": words[kind], "round": value_of(words[0]),
+            "req": value_of(words[1]) if len(words) > 1 else "",
             "program": fields.get("lib", ""), "scenario": fields.get("scenario", ""),
             "value": fields.get("value"), "unit": fields.get("unit"), "fields": fields,
             "raw": line.rstrip("\n")}
@@ -67,65 +62,45 @@ def trace_record(program, scenario, n, k1, k2, out_a, out_b, names_a, names_b):
     def grab(text, key):
         m = re.search(r"(?:^|\s)%s=(\d+)" % key, text or "")
         return int(m.group(1)) if m else None
-    ra, ea, rb, eb = grab(out_a, "requests"), grab(out_a, "events"), grab(out_b, "requests"), grab(out_b, "events")
+    ra, ea, rb, eb = (grab(t, k) for t in (out_a, out_b) for k in ("requests", "events"))
     rec = {"type": "trace", "program": program, "scenario": scenario, "n": n, "k1": k1, "k2": k2,
            "per": None, "names": None}
     if None in (ra, ea, rb, eb) or eb <= ea:
         return rec
     rec["per"] = "%.2f" % ((rb - ra) / (eb - ea))
-
-    def counts(text):
-        c = {}
-        for line in (text or "").splitlines():
-            p = line.split()
-            if len(p) >= 2:
-                c[p[1]] = int(p[0])
-        return c
-    a, b = counts(names_a), counts(names_b)
-    rows = []
-    for name, nb in b.items():
-        v = (nb - a.get(name, 0)) / (eb - ea)
-        if v >= 0.05:
-            rows.append((name, "%.2f" % v))
+    counts = lambda text: {p[1]: int(p[0]) for p in map(str.split, (text or "").splitlines()) if len(p) >= 2}
+    a = counts(names_a)
+    per = ((name, (nb - a.get(name, 0)) / (eb - ea)) for name, nb in counts(names_b).items())
+    rows = [[name, "%.2f" % v] for name, v in per if v >= 0.05]
     # Largest first; equal values by name, descending (the order `sort -k2 -rn` gave).
-    rows.sort(key=lambda r: (float(r[1]), r[0] + " " + r[1]), reverse=True)
-    rec["names"] = [list(r) for r in rows]
+    rec["names"] = sorted(rows, key=lambda r: (float(r[1]), r[0] + " " + r[1]), reverse=True)
     return rec
 
 
-def _read(path):
+def read(path, default=None):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
     except FileNotFoundError:
-        return None
+        return default
 
 
 def collect(work):
     """The record of one run from the round loop's work directory: meta (KEY=VALUE lines),
     results (the prefixed program lines), failures, and traces.list ("program scenario n k1
     k2" per traced case, with trace-P-S-N-{a,b}.out and .names beside it)."""
-    records = [{"type": "meta"}]
-    for line in (_read(os.path.join(work, "meta")) or "").splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            records[0][k] = v
-    for line in (_read(os.path.join(work, "results")) or "").splitlines():
-        rec = parse_line(line)
-        if rec:
-            records.append(rec)
-    for line in (_read(os.path.join(work, "failures")) or "").splitlines():
-        records.append({"type": "failure", "text": line})
-    for line in (_read(os.path.join(work, "traces.list")) or "").splitlines():
-        p = line.split()
-        if len(p) != 5:
-            continue
-        base = os.path.join(work, "trace-%s-%s-%s" % tuple(p[:3]))
-        records.append(trace_record(*p, _read(base + "-a.out"), _read(base + "-b.out"),
-                                    _read(base + "-a.names"), _read(base + "-b.names")))
+    lines = lambda name: read(os.path.join(work, name), "").splitlines()
+    meta = dict(line.split("=", 1) for line in lines("meta") if "=" in line)
+    records = [dict({"type": "meta"}, **meta)]
+    records += [r for r in map(parse_line, lines("results")) if r]
+    records += [{"type": "failure", "text": line} for line in lines("failures")]
+    for p in (line.split() for line in lines("traces.list")):
+        if len(p) == 5:
+            base = os.path.join(work, "trace-%s-%s-%s" % tuple(p[:3]))
+            outputs = (read(base + x) for x in ("-a.out", "-b.out", "-a.names", "-b.names"))
+            records.append(trace_record(*p, *outputs))
     import libuv_bench  # libuv's own benchmark runner: its output is parsed there
-    records += libuv_bench.collect(work)
-    return records
+    return records + libuv_bench.collect(work)
 
 
 def save(records, path):
@@ -144,40 +119,32 @@ def summaries(records):
     for a paired ratio of PAIRS; fields: value, iters_max and iters_mean (close), nt_* per
     event (nt lines). The key uses N as asked for (req), not as the program printed it."""
     vals = defaultdict(list)
-    one = {}
-    rounds = set()
+    one = {}  # (program, "SCENARIO N", round): value
     for r in records:
         f = r.get("fields") or {}
+        lib, sc = f.get("lib", ""), f.get("scenario", "")
+        key = "%s %s %s" % (lib, sc, r.get("req"))
         if r.get("type") == "result":
-            lib, sc, req = f.get("lib", ""), f.get("scenario", ""), r["req"]
-            key = "%s %s %s" % (lib, sc, req)
             vals[(key, "value")].append(number(f.get("value")))
-            one[(lib, sc + " " + req, r["round"])] = f.get("value")
-            rounds.add((sc + " " + req, r["round"]))
-            if sc == "close":
-                vals[(key, "iters_max")].append(number(f.get("iters_max")))
-                vals[(key, "iters_mean")].append(number(f.get("iters_mean")))
+            one[(lib, sc + " " + r["req"], r["round"])] = number(f.get("value"))
+            for x in ("iters_max", "iters_mean") if sc == "close" else ():
+                vals[(key, x)].append(number(f.get(x)))
         elif r.get("type") == "nt" and number(f.get("events")) > 0:
-            key = "%s %s %s" % (f.get("lib", ""), f.get("scenario", ""), r["req"])
-            for x in f:
-                if x in NT_FIELDS:
-                    vals[(key, "nt_" + x)].append(number(f[x]) / number(f["events"]))
-    for screq, rnd in rounds:
+            for x in (x for x in NT_FIELDS if x in f):
+                vals[(key, "nt_" + x)].append(number(f[x]) / number(f["events"]))
+    for screq, rnd in {(screq, rnd) for _, screq, rnd in one}:
         for name, a, b in PAIRS:
-            if (a, screq, rnd) in one and (b, screq, rnd) in one and number(one[(b, screq, rnd)]) > 0:
-                vals[(name + " " + screq, "value")].append(
-                    number(one[(a, screq, rnd)]) / number(one[(b, screq, rnd)]))
+            x, y = one.get((a, screq, rnd)), one.get((b, screq, rnd))
+            if x is not None and y is not None and y > 0:
+                vals[(name + " " + screq, "value")].append(x / y)
     return {kf: summarize(v) for kf, v in vals.items()}
 
 
 def summary_lines(summ):
     """The summaries as text, one "KEY FIELD median min max count lo hi confidence" line each
     (sorted), the format bench/stats.awk printed: the tests compare against it."""
-    out = []
-    for (key, field), s in summ.items():
-        out.append("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (
-            key, field, s.median, s.min, s.max, s.count, s.lo, s.hi, s.conf))
-    return sorted(out)
+    return sorted("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (key, field, s.median, s.min, s.max, s.count, s.lo,
+                                                            s.hi, s.conf) for (key, field), s in summ.items())
 
 
 class Numbers:
@@ -190,8 +157,11 @@ class Numbers:
         self.traces = {(t["program"], t["scenario"], t["n"]): t
                        for t in records if t.get("type") == "trace"}
 
+    def summary(self, key, scenario, n, field="value"):
+        return self._s.get(("%s %s %s" % (key, scenario, n), field))
+
     def get(self, key, scenario, n, field="value", which="median"):
-        s = self._s.get(("%s %s %s" % (key, scenario, n), field))
+        s = self.summary(key, scenario, n, field)
         return None if s is None else getattr(s, which)
 
     def trace(self, program, scenario, n):

@@ -16,10 +16,12 @@ ratio reads "uvafd / libuv, above 1 is faster".
 import os
 import re
 import sys
+from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from stats import summarize, printed  # noqa: E402
+from bench_record import read  # noqa: E402
+from stats import fmt, interval, md_table, pct, printed, reached, summarize  # noqa: E402
 
 _N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
 # (benchmark name pattern, output pattern, unit, higher is better)
@@ -90,24 +92,10 @@ def record(round_, program, bench, status, text):
 
 def collect(work):
     """The records of $work/libuv_bench.list ("round program bench status" per run, output in
-    libuv_bench-R-P-B.out beside it) and the shell's meta lines for this part."""
-    path = os.path.join(work, "libuv_bench.list")
-    if not os.path.exists(path):
-        return []
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            p = line.split()
-            if len(p) != 4:
-                continue
-            name = os.path.join(work, "libuv_bench-%s-%s-%s.out" % tuple(p[:3]))
-            try:
-                with open(name, encoding="utf-8", errors="replace") as g:
-                    text = g.read()
-            except FileNotFoundError:
-                text = ""
-            out.append(record(*p, text))
-    return out
+    libuv_bench-R-P-B.out beside it)."""
+    runs = (line.split() for line in read(os.path.join(work, "libuv_bench.list"), "").splitlines())
+    return [record(*p, read(os.path.join(work, "libuv_bench-%s-%s-%s.out" % tuple(p[:3])), ""))
+            for p in runs if len(p) == 4]
 
 
 def speed(value, higher):
@@ -117,7 +105,7 @@ def speed(value, higher):
 class Section:
     """The report section: per benchmark the medians of both links, the per-round speed ratio
     uvafd/libuv with its 95% interval and the A/A control (uvafd/uvafd_aa), and a verdict
-    against >= 1.0x libuv read as bench_report's throughput rows are (yes / noise / no)."""
+    against >= 1.0x libuv read as bench_report's throughput rows are (stats.reached)."""
 
     TARGET = 1.0
 
@@ -125,70 +113,51 @@ class Section:
         self.recs = [r for r in records if r.get("type") == "libuv_bench"]
         self.meta = meta
         self.rows, self.left_out = [], []
-        self.met = self.noise = self.total = 0
-        self._judge()
+        self.tally = Counter()
+        for b in dict.fromkeys(r["bench"] for r in self.recs):
+            self._judge(b, [r for r in self.recs if r["bench"] == b])
 
-    def _judge(self):
-        names = []
-        for r in self.recs:
-            if r["bench"] not in names:
-                names.append(r["bench"])
-        for b in names:
-            runs = [r for r in self.recs if r["bench"] == b]
-            bad = sorted({"%s %s" % (r["program"], r["status"]) for r in runs if r["status"] != "ok"})
-            vals = {}
-            for r in runs:
-                if r["status"] == "ok":
-                    vals.setdefault(r["program"], {})[r["round"]] = r["value"]
-            if "uvafd" not in vals or "libuv" not in vals:
-                self.left_out.append((b, ", ".join(bad) or "one side missing"))
-                continue
-            higher = rule(b)[2]
-            unit = next(r["unit"] for r in runs if r["status"] == "ok")
+    def _judge(self, b, runs):
+        bad = sorted({"%s %s" % (r["program"], r["status"]) for r in runs if r["status"] != "ok"})
+        vals = {}
+        for r in runs:
+            if r["status"] == "ok":
+                vals.setdefault(r["program"], {})[r["round"]] = r["value"]
+        if "uvafd" not in vals or "libuv" not in vals:
+            self.left_out.append((b, ", ".join(bad) or "one side missing"))
+            return
+        higher = rule(b)[2]
+        unit = next(r["unit"] for r in runs if r["status"] == "ok")
 
-            def ratios(a, c):
-                out = []
-                for rnd, v in vals.get(a, {}).items():
-                    w = vals.get(c, {}).get(rnd)
-                    # 0 is below the printed resolution, not a speed: no ratio that round.
-                    if w is not None and v and w:
-                        out.append(speed(v, higher) / speed(w, higher))
-                return printed(summarize(out)) if out else None
-            ul, aa = ratios("uvafd", "libuv"), ratios("uvafd", "uvafd_aa")
-            med = lambda p: printed(summarize(list(vals[p].values()))).median
-            verdict = "-"
-            if ul is not None:
-                self.total += 1
-                if ul.median >= self.TARGET:
-                    verdict = "yes"
-                    self.met += 1
-                elif ul.hi >= self.TARGET:
-                    verdict = "noise"
-                    self.noise += 1
-                else:
-                    verdict = "no"
-            self.rows.append([b, unit + ("" if higher else " (lower is better)"), fmt(med("uvafd")),
-                              fmt(med("libuv")), iv(ul), iv(aa), str(ul.count if ul else 0),
-                              "%.0f%%" % (100 * (ul.conf or 0)) if ul else "-", verdict,
-                              "; ".join(bad)])
-
-    def table(self):
-        head = ["benchmark", "unit", "uvafd", "libuv", "uvafd/libuv", "A/A (uvafd/uvafd)", "rounds",
-                "confidence", ">= 1.0x libuv", "runs without a result"]
-        align = ["---", "---", "--:", "--:", "--:", "--:", "--:", "--:", "---", "---"]
-        return "\n".join(["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"] +
-                         ["| " + " | ".join(r) + " |" for r in self.rows])
+        def ratios(a, c):
+            # 0 is below the printed resolution, not a speed: no ratio that round.
+            out = [speed(v, higher) / speed(w, higher) for rnd, v in vals.get(a, {}).items()
+                   for w in [vals.get(c, {}).get(rnd)] if w is not None and v and w]
+            return printed(summarize(out)) if out else None
+        ul, aa = ratios("uvafd", "libuv"), ratios("uvafd", "uvafd_aa")
+        med = lambda p: fmt(printed(summarize(list(vals[p].values()))).median)
+        verdict = "-"
+        if ul is not None:
+            verdict = reached([(ul, self.TARGET)])
+            self.tally[verdict] += 1
+        self.rows.append([b, unit + ("" if higher else " (lower is better)"), med("uvafd"), med("libuv"),
+                          interval(ul), interval(aa), str(ul.count if ul else 0),
+                          pct(ul) if ul else "-", verdict, "; ".join(bad)])
 
     def values(self):
         left = "".join("- `%s`: %s\n" % (b, why) for b, why in self.left_out) or "None.\n"
-        return {"libuv_bench_table": self.table(), "libuv_bench_left_out": left,
-                "libuv_bench_not_run": self.meta.get("libuv_bench_not_run", "") or "none",
-                "libuv_bench_not_selected": self.meta.get("libuv_bench_not_selected", "") or "none",
-                "libuv_bench_rounds": self.meta.get("libuv_bench_rounds", "?"),
-                "libuv_bench_date": self.meta.get("libuv_bench_date", "?"),
-                "libuv_bench_load": self.meta.get("libuv_bench_load", "?"),
-                "libuv_bench_met": str(self.met), "libuv_bench_noise": str(self.noise),
-                "libuv_bench_total": str(self.total),
+        m, t = self.meta, self.tally
+        return {"libuv_bench_table": md_table(
+                    ["benchmark", "unit", "uvafd", "libuv", "uvafd/libuv", "A/A (uvafd/uvafd)", "rounds",
+                     "confidence", ">= 1.0x libuv", "runs without a result"], "llrrrrrrll", self.rows),
+                "libuv_bench_left_out": left,
+                "libuv_bench_not_run": m.get("libuv_bench_not_run", "") or "none",
+                "libuv_bench_not_selected": m.get("libuv_bench_not_selected", "") or "none",
+                "libuv_bench_rounds": m.get("libuv_bench_rounds", "?"),
+                "libuv_bench_date": m.get("libuv_bench_date", "?"),
+                "libuv_bench_load": m.get("libuv_bench_load", "?"),
+                "libuv_bench_met": str(t["yes"]), "libuv_bench_noise": str(t["noise"]),
+                "libuv_bench_total": str(sum(t.values())),
                 "libuv_bench_raw": "".join(r["raw"] + "\n" for r in self.recs)}
 
     def text(self):
@@ -198,17 +167,6 @@ class Section:
         out += [w % (r[0], r[2], r[3], r[4], r[5], r[8]) for r in self.rows]
         out += ["left out: %s" % (", ".join("%s (%s)" % x for x in self.left_out) or "none")]
         return "\n".join(out)
-
-
-def fmt(v):
-    a = abs(v)
-    return "%.0f" % v if a >= 1000 else "%.1f" % v if a >= 100 else "%.2f" % v
-
-
-def iv(s):
-    if s is None:
-        return "-"
-    return "%.2f [%.2f, %.2f]" % (s.median, s.lo, s.hi)
 
 
 def main(argv):

@@ -62,3 +62,46 @@ def printed(s):
     g = lambda x: float("%.6g" % x)
     return Summary(g(s.median), g(s.min), g(s.max), s.count, g(s.lo), g(s.hi),
                    float("%.3f" % s.conf))
+
+
+# ---- what every report prints the same way ----------------------------------------------
+
+def fmt(v):
+    """A number as the reports' tables print it."""
+    if v is None:
+        return "-"
+    a = abs(v)
+    return "%.0f" % v if a >= 1000 else "%.1f" % v if a >= 100 else "%.2f" % v
+
+
+def two(v):
+    return "-" if v is None else "%.2f" % v
+
+
+def interval(s):
+    """A Summary (or None) as "median [lo, hi]"."""
+    return "-" if s is None else "%.2f [%.2f, %.2f]" % (s.median, s.lo, s.hi)
+
+
+def pct(s):
+    return "%.0f%%" % (100 * (s.conf if s else 0))
+
+
+def reached(goals):
+    """The verdict on (Summary or None, target) pairs of ratios. "yes": every median reaches its
+    target. "noise": one does not, but the 95% interval of each that does not still reaches it,
+    so the machine cannot tell the shortfall from noise. "no": an interval lies wholly below."""
+    result = "yes"
+    for s, goal in goals:
+        if s is not None and s.median >= goal:
+            continue
+        if s is None or s.hi < goal:
+            return "no"
+        result = "noise"
+    return result
+
+
+def md_table(header, align, rows):
+    """A Markdown table; align: one letter a column, l (---) or r (--:)."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("--:" if a == "r" else "---" for a in align) + "|"]
+    return "\n".join(out + ["| " + " | ".join(r) + " |" for r in rows])

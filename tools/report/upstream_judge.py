@@ -2,8 +2,11 @@
 """Judges a run of libuv's suite (upstream-tests/run.sh) and writes its report.
 
   upstream_judge.py judge --run-dir DIR --logs DIR --report FILE --mode MODE --lanes N
-                          --seconds S --libuv-source DIR [--floor-dir DIR] [--partial]
+                          --seconds S --libuv-source DIR [--floor-dir DIR]
   upstream_judge.py floor-list REPORT.md        (prints a floor list: real libuv's passes)
+  upstream_judge.py verdicts    for each line NAME<TAB>RC<TAB>LOG of stdin, the verdict of that
+                                run (tap_rule.md; RC 124 or 137: `timeout` stopped it), a line
+                                each: one process for all of a lane's runs
 
 judge reads what the lanes wrote into the run directory (lane*/results: index, test, real
 libuv's result and time, uvafd's result and time, lane; queue; lane*/leaks; lane0.net), writes
@@ -27,10 +30,12 @@ import sys
 FLOOR_PERCENT = 90
 
 
-# ---------------------------------------------------------------------------------------------
-# Files as bytes decoded losslessly, so that what a log holds is printed as it was.
+# ---- Files as bytes decoded losslessly, so that what a log holds is printed as it was.
 
-def read_text(path):
+def read_text(path, missing=None):
+    """The file's text; `missing` when there is no such file (None: that is an error)."""
+    if missing is not None and not os.path.isfile(path):
+        return missing
     with open(path, "rb") as f:
         return f.read().decode("utf-8", "surrogateescape")
 
@@ -49,8 +54,40 @@ def write_out(stream, text):
     stream.buffer.write(text.encode("utf-8", "surrogateescape"))
 
 
-# ---------------------------------------------------------------------------------------------
-# What a log says about a failure, in one line: the first failed assertion (file and line), a
+# ---- One run's verdict: tap_rule.md (tools/bundle/tap_judge.c is the same rule for the bundle).
+
+def stands_in(lines, tap):
+    """The rest of the line from each place where tap stands in one of lines."""
+    for line in lines:
+        at = line.find(tap)
+        while at >= 0:
+            if at == 0 or (at >= 2 and line[at - 1] == " " and line[at - 2] != "t"):
+                yield line[at:]
+            at = line.find(tap, at + 1)
+
+
+def verdict(text, name, rc, timed_out):
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines_of(text)]
+    ok = "ok 1 - " + name
+    if timed_out or any(line.endswith("# timeout") for line in lines):
+        return "timeout"
+    if rc == 0 and any(stands_in(lines, ok + " # SKIP")):
+        return "skip"
+    if rc == 0 and ok in stands_in(lines, ok):
+        return "pass"
+    return "skip" if rc == 7 else "fail(%d)" % rc
+
+
+def verdicts(lines_in, out):
+    for line in lines_in:
+        name, rc, path = line.rstrip("\n").split("\t", 2)
+        text = read_text(path, "")
+        out.write(verdict(text, name, int(rc), int(rc) in (124, 137)) + "\n")
+        out.flush()
+    return 0
+
+
+# ---- What a log says about a failure, in one line: the first failed assertion (file and line), a
 # fatal error, the runner's own message (timeout, exit code), or the last line of output.
 
 ASSERTION = re.compile(r"Assertion failed in .*")
@@ -62,59 +99,41 @@ BLANK_COMMENT = re.compile(r"^# *$")
 
 
 def log_excerpt(path):
-    if not os.path.isfile(path):
-        return ""
-    lines = lines_of(read_text(path))
-    line = ""
-    for candidate in lines:
-        m = ASSERTION.search(candidate)
-        if m:
-            line = ASSERTION_PLACE.sub(r"\1:\2:", m.group(0), count=1)
-            break
-    if not line:
-        # The first line naming an error; a TAP "not ok" line there says nothing more.
-        for candidate in lines:
-            if ERROR_WORDS.search(candidate):
-                if not candidate.startswith("not ok"):
-                    line = COMMENT_LEAD.sub("", candidate, count=1)
-                break
-    if not line:
-        for candidate in lines:
-            if RUNNER_MESSAGE.search(candidate):
-                line = COMMENT_LEAD.sub("", candidate, count=1)
-                break
-    if not line:
-        rest = [c for c in lines
-                if not (c.startswith("not ok") or c.startswith("ok") or BLANK_COMMENT.search(c))]
-        if rest:
-            line = COMMENT_LEAD.sub("", rest[-1], count=1)
-    line = line.rstrip("\n").replace("|", "\\|")
-    return line[:160]
+    lines = lines_of(read_text(path, ""))
+    first = lambda pred: next((c for c in lines if pred(c)), None)
+    bare = lambda c: COMMENT_LEAD.sub("", c, count=1)
+    m = next((m for m in map(ASSERTION.search, lines) if m), None)
+    error = first(ERROR_WORDS.search)
+    runner = first(RUNNER_MESSAGE.search)
+    rest = [c for c in lines if not (c.startswith("not ok") or c.startswith("ok") or BLANK_COMMENT.search(c))]
+    if m:
+        line = ASSERTION_PLACE.sub(r"\1:\2:", m.group(0), count=1)
+    # The first line naming an error; a TAP "not ok" line there says nothing more.
+    elif error is not None and not error.startswith("not ok"):
+        line = bare(error)
+    elif runner is not None:
+        line = bare(runner)
+    else:
+        line = bare(rest[-1]) if rest else ""
+    return line.rstrip("\n").replace("|", "\\|")[:160]
 
 
-# ---------------------------------------------------------------------------------------------
-# The floor.
+# ---- The floor.
 
 def libuv_version(source_dir):
     """X.Y.Z from the source tree's include/uv/version.h."""
     path = os.path.join(source_dir, "include", "uv", "version.h")
     text = read_text(path)
-    parts = []
-    for field in ("MAJOR", "MINOR", "PATCH"):
-        m = re.search(r"^#\s*define\s+UV_VERSION_%s\s+(\d+)" % field, text, re.MULTILINE)
+    def field(name):
+        m = re.search(r"^#\s*define\s+UV_VERSION_%s\s+(\d+)" % name, text, re.MULTILINE)
         if not m:
-            raise ValueError("%s: no UV_VERSION_%s" % (path, field))
-        parts.append(m.group(1))
-    return ".".join(parts)
+            raise ValueError("%s: no UV_VERSION_%s" % (path, name))
+        return m.group(1)
+    return ".".join(map(field, ("MAJOR", "MINOR", "PATCH")))
 
 
 def read_floor_list(path):
-    names = []
-    for line in lines_of(read_text(path)):
-        line = line.strip()
-        if line and not line.startswith("#"):
-            names.append(line)
-    return names
+    return [line for line in map(str.strip, lines_of(read_text(path))) if line and not line.startswith("#")]
 
 
 def floor_of(count):
@@ -124,29 +143,18 @@ def floor_of(count):
 
 def floor_list_from_report(path):
     """The tests that pass on real libuv in a report's table (report.md, or the docs' copy)."""
-    names = []
-    for line in lines_of(read_text(path)):
-        if not line.startswith("| "):
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 5 and cells[1] == "pass" and re.fullmatch(r"[A-Za-z0-9_]+", cells[0]):
-            names.append(cells[0])
-    return names
+    rows = ([c.strip() for c in line.strip().strip("|").split("|")]
+            for line in lines_of(read_text(path)) if line.startswith("| "))
+    return [c[0] for c in rows if len(c) >= 5 and c[1] == "pass" and re.fullmatch(r"[A-Za-z0-9_]+", c[0])]
 
 
 def floor_causes(rows_failed_on_libuv, logs):
     """What real libuv's logs of the listed tests it did not pass point at, for the message."""
     timeouts = sum(1 for name, result in rows_failed_on_libuv if result == "timeout")
-    in_use = 0
-    not_started = 0
-    for name, _ in rows_failed_on_libuv:
-        path = os.path.join(logs, name + ".libuv.log")
-        text = read_text(path) if os.path.isfile(path) else ""
-        if re.search(r"EADDRINUSE|address already in use", text, re.IGNORECASE):
-            in_use += 1
-        if (text.strip() == "" or "could not be started" in text or
-                "wine: failed to start" in text or "wine client error" in text):
-            not_started += 1
+    texts = [read_text(os.path.join(logs, name + ".libuv.log"), "") for name, _ in rows_failed_on_libuv]
+    in_use = sum(1 for t in texts if re.search(r"EADDRINUSE|address already in use", t, re.IGNORECASE))
+    not_started = sum(1 for t in texts if t.strip() == "" or any(
+        x in t for x in ("could not be started", "wine: failed to start", "wine client error")))
     try:
         with open("/proc/loadavg") as f:
             load = f.read().split()[0]
@@ -155,8 +163,7 @@ def floor_causes(rows_failed_on_libuv, logs):
     return timeouts, in_use, not_started, load
 
 
-# ---------------------------------------------------------------------------------------------
-# The report and the verdict.
+# ---- The report and the verdict.
 
 def lane_lines(run_dir, name):
     """The lines of file `name` of every lane (run_dir/lane*/name), lanes in name order."""
@@ -166,190 +173,164 @@ def lane_lines(run_dir, name):
             yield from lines_of(read_text(path))
 
 
+def side_counts(results):
+    """(passed, failed, skipped) of a list of results."""
+    return tuple(sum(1 for r in results if kind(r)) for kind in (
+        lambda r: r == "pass", lambda r: r not in ("pass", "skip"), lambda r: r == "skip"))
+
+
+REPORT = """# libuv {version}'s tests: real libuv and uvafd under Wine
+
+Generated by upstream-tests/run.sh on {now}; logs in {logs}.
+{n} tests, {a.lanes} lane(s) ({a.mode}), {a.seconds} s wall clock.
+{net}Time: seconds of one launcher invocation (Wine start-up of launcher, runner and child
+included), real libuv / uvafd. Log: what the failing side's log says (libuv's when it
+fails there, else uvafd's).
+
+| test | real libuv | uvafd | time (s) | log |
+|---|---|---|---|---|
+{rows}
+
+Tests run: {n}. Real libuv: {l[0]} passed, {l[1]} failed, {l[2]} skipped.
+uvafd: {u[0]} passed, {u[1]} failed, {u[2]} skipped. Failed on both: {both_fail}.
+Passed on real libuv, not on uvafd: {nreg} {reg}
+Passed on uvafd only at the second try: {nflaky} {flaky}
+{missing}{floor_line}
+{leaks}"""
+
+LEAKS = """
+Sockets still open in a lane after a test's processes were gone (the lane's
+wineserver was restarted after each; the sockets are in the test's log):
+
+"""
+
+
 def judge(args):
     run_dir, logs = args.run_dir, args.logs
-    out = sys.stdout
-
-    results = []
-    for line in lane_lines(run_dir, "results"):
-        fields = line.split("\t")
-        fields += [""] * (7 - len(fields))
-        results.append(fields[:7])
     # sort -n on the queue index; a stable sort keeps lane order for equal keys.
-    def index_key(fields):
-        m = re.match(r"\s*(-?\d+)", fields[0])
-        return int(m.group(1)) if m else 0
-    results.sort(key=index_key)
-
+    index = lambda fields: int((re.match(r"\s*(-?\d+)", fields[0]) or [0, 0])[1])
+    results = sorted(((line.split("\t") + [""] * 7)[:7] for line in lane_lines(run_dir, "results")),
+                     key=index)
     version = libuv_version(args.libuv_source)
 
-    rows, regressions, flaky, missing = [], [], [], []
-    n_total = lp = lf = ls = up = uf = us = both_fail = 0
-    seen = set()
+    rows, regressions, flaky = [], [], []
+    both_fail = 0
     libuv_result = {}
     for _, name, lres, ltime, ures, utime, _ in results:
-        seen.add(name)
         libuv_result[name] = lres
-        n_total += 1
-        if lres == "pass":
-            lp += 1
-        elif lres == "skip":
-            ls += 1
-        else:
-            lf += 1
-        if ures.startswith("pass"):
-            up += 1
-        elif ures == "skip":
-            us += 1
-        else:
-            uf += 1
         ures_base = ures.split("(", 1)[0]
         mark = note = ""
+        uvafd_failed = ures_base != "pass" and ures != "skip"
         if lres == "pass" and ures_base != "pass":
             regressions.append(name)
             mark = " **REGRESSION**"
             note = log_excerpt(os.path.join(logs, name + ".uvafd.retry.log"))
         elif ures.startswith("pass("):
             flaky.append(name)
-        if lres != "pass" and lres != "skip":
+        if lres not in ("pass", "skip"):
             note = log_excerpt(os.path.join(logs, name + ".libuv.log"))
-            if ures_base != "pass" and ures != "skip":
-                both_fail += 1
-        elif not note and ures_base != "pass" and ures != "skip":
+            both_fail += uvafd_failed
+        elif not note and uvafd_failed:
             note = log_excerpt(os.path.join(logs, name + ".uvafd.log"))
-        retry = "pass(2nd-try;1st:"
-        if ures.startswith(retry):
-            ures = "pass (2nd try; 1st: " + ures[len(retry):]
-        rows.append("| %s | %s | %s%s | %s / %s | %s |" % (name, lres, ures, mark, ltime, utime,
-                                                           note))
-    queue = os.path.join(run_dir, "queue")
-    for t in lines_of(read_text(queue)) if os.path.isfile(queue) else []:
-        if t not in seen:
-            missing.append(t)
-
+        ures = re.sub(r"^pass\(2nd-try;1st:", "pass (2nd try; 1st: ", ures)
+        rows.append("| %s | %s | %s%s | %s / %s | %s |" % (name, lres, ures, mark, ltime, utime, note))
+    missing = [t for t in lines_of(read_text(os.path.join(run_dir, "queue"), "")) if t not in libuv_result]
     leaks = ["\t".join(line.split("\t")[:2]) for line in lane_lines(run_dir, "leaks")]
+    floor_line, floor_failure = floor_verdict(args, version, results, missing, libuv_result)
 
-    # The floor: of this run's tests, those that real libuv passed in the list's run.
+    n = len(results)
+    l, u = side_counts([r[2] for r in results]), side_counts(["pass" if r[4].startswith("pass") else r[4]
+                                                             for r in results])
+    report = REPORT.format(
+        version=version, logs=logs, n=n, a=args, rows="\n".join(rows), l=l, u=u, both_fail=both_fail,
+        now=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        net="" if args.mode != "netns" else "Each lane's network namespace has %s.\n" % (
+            read_text(os.path.join(run_dir, "lane0.net"), "").rstrip("\n")),
+        nreg=len(regressions), reg=" ".join(regressions), nflaky=len(flaky), flaky=" ".join(flaky),
+        missing="" if not missing else "Not run (the run was cut short): %d %s\n" % (
+            len(missing), " ".join(missing)),
+        floor_line=floor_line, leaks="" if not leaks else LEAKS + "".join(
+            "- " + leak.replace("\t", " on ", 1) + "\n"
+            for leak in sorted(leaks, key=lambda s: s.encode("utf-8", "surrogateescape"))))
+    with open(args.report, "wb") as f:
+        f.write(report.encode("utf-8", "surrogateescape"))
+
+    s = ["", "report: %s" % args.report,
+         "%d tests in %s s, %s lane(s) (%s)" % (n, args.seconds, args.lanes, args.mode),
+         "real libuv: %d passed, %d failed, %d skipped" % l,
+         "uvafd: %d passed, %d failed, %d skipped" % u]
+    if flaky:
+        s.append("upstream_tests: passed on uvafd only at the second try: %s" % " ".join(flaky))
+    s.append("upstream_tests: " + floor_line[0].lower() + floor_line[1:])
+    if missing:
+        s.append("upstream_tests: %d tests were not run: %s" % (len(missing), " ".join(missing)))
+    elif regressions:
+        s.append("upstream_tests: passes on real libuv, fails on uvafd: %s" % " ".join(regressions))
+    if floor_failure:
+        s.append(floor_failure)
+    status = 1 if missing or regressions or floor_failure else 0
+    if status == 0:
+        s.append("upstream_tests: no test that passes on real libuv fails on uvafd")
+    write_out(sys.stdout, "\n".join(s) + "\n")
+    sys.stdout.flush()
+    return status
+
+
+def floor_verdict(args, version, results, missing, libuv_result):
+    """The floor's line of the report and, when the baseline is under it, the failure: of this
+    run's tests, those that real libuv passed in the list's run."""
     floor_path = os.path.join(args.floor_dir, "libuv-%s.txt" % version)
-    floor_line = floor_failure = None
     if not os.path.isfile(floor_path):
-        floor_failure = (
+        return "Floor: no list for libuv %s." % version, (
             "upstream_tests: no floor list for libuv %s (%s): make it from the report of a "
             "full run on a quiet machine, check that run's failures are Wine's, and commit it: "
             "python3 tools/report/upstream_judge.py floor-list BUILD/upstream-tests/report.md"
             " > upstream-tests/floor/libuv-%s.txt" % (version, floor_path, version))
-        floor_line = "Floor: no list for libuv %s." % version
-    else:
-        listed = set(read_floor_list(floor_path))
-        in_run = [name for _, name, *_ in results if name in listed]
-        in_run += [name for name in missing if name in listed]
-        passed = [name for name in in_run if libuv_result.get(name) == "pass"]
-        floor = floor_of(len(in_run))
-        floor_line = ("Floor: real libuv passed %d of the %d tests of this run that "
-                      "upstream-tests/floor/libuv-%s.txt lists (floor: %d, %d%%)."
-                      % (len(passed), len(in_run), version, floor, FLOOR_PERCENT))
-        if not in_run:
-            floor_failure = (
-                "upstream_tests: real libuv passed none of this run's tests in the run that "
-                "made upstream-tests/floor/libuv-%s.txt: a comparison with a failing baseline "
-                "proves nothing" % version)
-        elif len(passed) < floor:
-            failed_there = [(name, libuv_result.get(name, "not run")) for name in in_run
-                            if libuv_result.get(name) != "pass"]
-            timeouts, in_use, not_started, load = floor_causes(failed_there, logs)
-            floor_failure = (
-                "upstream_tests: real libuv passed %d of the %d listed tests, fewer than the "
-                "floor (%d): the comparison proves nothing. Likely causes: the machine is "
-                "overloaded (load average %s; %d of them timed out), a port held by a leftover "
-                "process (%d logs say the address is in use; see ss -tlnp), or a broken Wine "
-                "prefix (%d did not start under Wine; delete the lane prefixes under %s to "
-                "boot them again). Real libuv's logs: %s/TEST.libuv.log"
-                % (len(passed), len(in_run), floor, load, timeouts, in_use, not_started,
-                   os.path.join(os.path.dirname(logs), "lanes"), logs))
-
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    r = []
-    r.append("# libuv %s's tests: real libuv and uvafd under Wine" % version)
-    r.append("")
-    r.append("Generated by upstream-tests/run.sh on %s; logs in %s." % (now, logs))
-    r.append("%d tests, %s lane(s) (%s), %s s wall clock." % (n_total, args.lanes, args.mode,
-                                                             args.seconds))
-    if args.mode == "netns":
-        net = os.path.join(run_dir, "lane0.net")
-        net_text = read_text(net).rstrip("\n") if os.path.isfile(net) else ""
-        r.append("Each lane's network namespace has %s." % net_text)
-    r.append("Time: seconds of one launcher invocation (Wine start-up of launcher, runner and child")
-    r.append("included), real libuv / uvafd. Log: what the failing side's log says (libuv's when it")
-    r.append("fails there, else uvafd's).")
-    r.append("")
-    r.append("| test | real libuv | uvafd | time (s) | log |")
-    r.append("|---|---|---|---|---|")
-    r.extend(rows if rows else [""])
-    r.append("")
-    r.append("Tests run: %d. Real libuv: %d passed, %d failed, %d skipped." % (n_total, lp, lf, ls))
-    r.append("uvafd: %d passed, %d failed, %d skipped. Failed on both: %d." % (up, uf, us,
-                                                                             both_fail))
-    r.append("Passed on real libuv, not on uvafd: %d %s" % (len(regressions), " ".join(regressions)))
-    r.append("Passed on uvafd only at the second try: %d %s" % (len(flaky), " ".join(flaky)))
-    if missing:
-        r.append("Not run (the run was cut short): %d %s" % (len(missing), " ".join(missing)))
-    r.append(floor_line)
-    if leaks:
-        r.append("")
-        r.append("Sockets still open in a lane after a test's processes were gone (the lane's")
-        r.append("wineserver was restarted after each; the sockets are in the test's log):")
-        r.append("")
-        for leak in sorted(leaks, key=lambda s: s.encode("utf-8", "surrogateescape")):
-            r.append("- " + leak.replace("\t", " on ", 1))
-    with open(args.report, "wb") as f:
-        f.write(("\n".join(r) + "\n").encode("utf-8", "surrogateescape"))
-
-    s = []
-    s.append("")
-    s.append("report: %s" % args.report)
-    s.append("%d tests in %s s, %s lane(s) (%s)" % (n_total, args.seconds, args.lanes, args.mode))
-    s.append("real libuv: %d passed, %d failed, %d skipped" % (lp, lf, ls))
-    s.append("uvafd: %d passed, %d failed, %d skipped" % (up, uf, us))
-    if flaky:
-        s.append("upstream_tests: passed on uvafd only at the second try: %s" % " ".join(flaky))
-    s.append("upstream_tests: " + floor_line[0].lower() + floor_line[1:])
-    status = 0
-    if missing:
-        s.append("upstream_tests: %d tests were not run: %s" % (len(missing), " ".join(missing)))
-        status = 1
-    elif regressions:
-        s.append("upstream_tests: passes on real libuv, fails on uvafd: %s" % " ".join(regressions))
-        status = 1
-    if floor_failure:
-        s.append(floor_failure)
-        status = 1
-    if status == 0:
-        s.append("upstream_tests: no test that passes on real libuv fails on uvafd")
-    write_out(out, "\n".join(s) + "\n")
-    out.flush()
-    return status
+    listed = set(read_floor_list(floor_path))
+    in_run = [name for name in [r[1] for r in results] + missing if name in listed]
+    passed = [name for name in in_run if libuv_result.get(name) == "pass"]
+    floor = floor_of(len(in_run))
+    line = ("Floor: real libuv passed %d of the %d tests of this run that "
+            "upstream-tests/floor/libuv-%s.txt lists (floor: %d, %d%%)."
+            % (len(passed), len(in_run), version, floor, FLOOR_PERCENT))
+    if not in_run:
+        return line, ("upstream_tests: real libuv passed none of this run's tests in the run that "
+                      "made upstream-tests/floor/libuv-%s.txt: a comparison with a failing baseline "
+                      "proves nothing" % version)
+    if len(passed) >= floor:
+        return line, None
+    failed_there = [(name, libuv_result.get(name, "not run")) for name in in_run
+                    if libuv_result.get(name) != "pass"]
+    timeouts, in_use, not_started, load = floor_causes(failed_there, args.logs)
+    return line, (
+        "upstream_tests: real libuv passed %d of the %d listed tests, fewer than the "
+        "floor (%d): the comparison proves nothing. Likely causes: the machine is "
+        "overloaded (load average %s; %d of them timed out), a port held by a leftover "
+        "process (%d logs say the address is in use; see ss -tlnp), or a broken Wine "
+        "prefix (%d did not start under Wine; delete the lane prefixes under %s to "
+        "boot them again). Real libuv's logs: %s/TEST.libuv.log"
+        % (len(passed), len(in_run), floor, load, timeouts, in_use, not_started,
+           os.path.join(os.path.dirname(args.logs), "lanes"), args.logs))
 
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     j = sub.add_parser("judge")
-    j.add_argument("--run-dir", required=True)
-    j.add_argument("--logs", required=True)
-    j.add_argument("--report", required=True)
-    j.add_argument("--mode", required=True)
-    j.add_argument("--lanes", required=True)
-    j.add_argument("--seconds", required=True)
-    j.add_argument("--libuv-source", required=True)
+    for name in ("run-dir", "logs", "report", "mode", "lanes", "seconds", "libuv-source"):
+        j.add_argument("--" + name, required=True)
     here = os.path.dirname(os.path.abspath(__file__))
     j.add_argument("--floor-dir",
                    default=os.path.join(here, "..", "..", "upstream-tests", "floor"))
     f = sub.add_parser("floor-list")
     f.add_argument("report")
+    sub.add_parser("verdicts")
     args = parser.parse_args(argv)
     if args.command == "judge":
         args.floor_dir = os.path.normpath(args.floor_dir)
         return judge(args)
+    if args.command == "verdicts":
+        return verdicts(sys.stdin, sys.stdout)
     names = floor_list_from_report(args.report)
     if not names:
         sys.stderr.write("upstream_judge.py: no test passes on real libuv in %s\n" % args.report)

@@ -17,21 +17,12 @@ set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root"
-build=${UVAFD_BUILD_DIR:-build}
-case $build in /*) ;; *) build=$root/$build ;; esac
-tree=${UVAFD_BENCH_TREE:-$build/win}
-secs=${UVAFD_BENCH_SECONDS:-1}
-rounds=${UVAFD_BENCH_ROUNDS:-9}
+source bench/rounds.sh
 idle_rounds=${UVAFD_BENCH_IDLE_ROUNDS:-5}
 idle_n=${UVAFD_BENCH_IDLE:-10000}
-started=$(date +%s)
-source bench/rounds.sh
 
 # ---- build ---------------------------------------------------------------------------------
-if [ ! -f "$tree/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$tree" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
+bench_configure
 cmake --build "$tree" -j2 --target bench_epoll_wepoll bench_epoll_uvafd >/dev/null
 exe_wepoll=$tree/ports/epoll/bench/bench_epoll_wepoll.exe
 exe_uvafd=$tree/ports/epoll/bench/bench_epoll_uvafd.exe
