@@ -29,8 +29,7 @@ source bench/rounds.sh
 
 # ---- build ---------------------------------------------------------------------------------
 if [ ! -f "$tree/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$tree" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S "$root" --preset win -B "$tree" >/dev/null
 fi
 cmake --build "$tree" -j2 --target bench_epoll_wepoll bench_epoll_uvafd >/dev/null
 exe_wepoll=$tree/ports/epoll/bench/bench_epoll_wepoll.exe
