@@ -12,10 +12,11 @@ tree=${UVAFD_BENCH_TREE:-$build/win}
 secs=${UVAFD_BENCH_SECONDS:-1}
 rounds=${UVAFD_BENCH_ROUNDS:-9}
 started=$(date +%s)
-# bench_configure [CMAKE_ARG...]: the Windows tree, configured if it is new.
+# bench_configure [CMAKE_ARG...]: the Windows tree, configured if it is new (CMakePresets.json;
+# the arguments choose another preset or add settings; default: --preset win).
 bench_configure() {
-  [ -f "$tree/CMakeCache.txt" ] || cmake -S "$root" -B "$tree" \
-    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  [ $# -gt 0 ] || set -- --preset win
+  [ -f "$tree/CMakeCache.txt" ] || cmake -S "$root" "$@" -B "$tree" >/dev/null
 }
 # bench_wine PREFIX: a prefix of our own with one persistent wineserver for the timed runs.
 bench_wine() { trap 'wine_stop; rm -rf "$work"' EXIT; wine_start "$1"; }

@@ -34,12 +34,14 @@ libuv_rounds=${UVAFD_BENCH_LIBUV_ROUNDS:-3}
 source bench/libuv_bench.sh
 
 # ---- build ---------------------------------------------------------------------------------
-configure_args=()
-# The libuv version of UVAFD_LIBUV_VERSION (default: the first row of cmake/libuv-versions.txt).
-libuv_version=${UVAFD_LIBUV_VERSION:-$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")}
+# The libuv version of UVAFD_LIBUV_VERSION (default: the first row of cmake/libuv-versions.txt),
+# whose preset is win (the first row) or win-<version> (CMakePresets.json).
+default_version=$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")
+libuv_version=${UVAFD_LIBUV_VERSION:-$default_version}
+configure_args=(--preset win)
+[ "$libuv_version" = "$default_version" ] || configure_args=(--preset "win-$libuv_version")
 if [ -f "$build/third_party/libuv1-$libuv_version/include/uv.h" ]; then
-  configure_args+=(-DUVAFD_LIBUV_VERSION="$libuv_version"
-                   -DUVAFD_LIBUV_SOURCE_DIR="$build/third_party/libuv1-$libuv_version")
+  configure_args+=(-DUVAFD_LIBUV_SOURCE_DIR="$build/third_party/libuv1-$libuv_version")
 fi
 bench_configure "${configure_args[@]}"
 targets=(--target bench_uv_libuv bench_uv_uvafd bench_floor)

@@ -32,6 +32,7 @@ set_target_properties(uvafd_uv_static PROPERTIES
 # by uvafd's names (uvafd.pc, uvafd::uvafd_uv_shared) or before libuv's names existed keep
 # loading uvafd_uv.dll; a copy of libuv.dll.a would send them to libuv.dll instead.
 add_library(uvafd_uv_dll_alias SHARED $<TARGET_OBJECTS:uvafd_uv_shared>)
+uvafd_flags(uvafd_uv_dll_alias)
 target_link_libraries(uvafd_uv_dll_alias PRIVATE uvafd_backend PUBLIC ${UVAFD_LIBUV_LIBRARIES})
 target_compile_definitions(uvafd_uv_dll_alias INTERFACE USING_UV_SHARED=1)
 target_include_directories(uvafd_uv_dll_alias INTERFACE

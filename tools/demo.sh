@@ -10,8 +10,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 uvafd_bootstrap
-cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64-x86_64.cmake \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --preset win -B "$build/win" >/dev/null
 cmake --build "$build/win" -j2 --target reactor_demo relink_demo_libuv relink_demo_uvafd
 source tools/wine.sh
 export UVAFD_WINEPREFIX=$build/win/wineprefix WINEPREFIX=$build/win/wineprefix

@@ -49,26 +49,24 @@ x86_targets=(lifecycle_test reactor_sim_test reactor_socket_test reactor_lifecyc
              uv_upstream_libuv uv_upstream_uvafd uv_upstream_launch upstream_test_list)
 x86_tests='^(lifecycle_test|reactor_[a-z_]*test|compat_test|upstream_poll_async)$'
 
-# Toolchain files by absolute path: CMake keeps a relative one relative in the cache of a tree
-# configured before, and libuv's baseline, configured in another folder, then cannot find it.
+# Each tree from its preset (CMakePresets.json: build type, toolchain file by absolute path,
+# libuv version), under the build root given here: -B overrides the preset's folder.
 set -e
 if has_tree native; then
   t0=$(date +%s)
-  cmake -S . -B "$build/native" -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --preset native -B "$build/native" >/dev/null
   cmake --build "$build/native" -j"$jobs"
   native_build_s=$(( $(date +%s) - t0 ))
 fi
 if has_tree win; then
   t0=$(date +%s)
-  cmake -S . -B "$build/win" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --preset win -B "$build/win" >/dev/null
   cmake --build "$build/win" -j"$jobs"
   x64_build_s=$(( $(date +%s) - t0 ))
 fi
 if has_tree win32; then
   x86_start=$(date +%s)
-  cmake -S . -B "$build/win32" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-i686.cmake" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --preset win32 -B "$build/win32" >/dev/null
   cmake --build "$build/win32" -j"$jobs" --target "${x86_targets[@]}"
   x86_build_s=$(( $(date +%s) - x86_start ))
 fi
@@ -76,9 +74,7 @@ declare -A other_build_s
 for v in "${other_versions[@]}"; do
   has_tree "win-$v" || continue
   t0=$(date +%s)
-  cmake -S . -B "$build/win-$v" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/mingw-w64-x86_64.cmake" \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUVAFD_LIBUV_VERSION="$v" \
-    -DUVAFD_UPSTREAM_SUBSET="$other_subset" >/dev/null
+  cmake --preset "win-$v" -B "$build/win-$v" -DUVAFD_UPSTREAM_SUBSET="$other_subset" >/dev/null
   cmake --build "$build/win-$v" -j"$jobs" --target "${other_targets[@]}"
   other_build_s[$v]=$(( $(date +%s) - t0 ))
 done

@@ -2,17 +2,17 @@
 # CMake's side of the version setting: configuring with a UVAFD_LIBUV_VERSION that is not in
 # cmake/libuv-versions.txt, or with a libuv tree whose include/uv/version.h says another
 # version, stops with a message naming the supported versions, before anything is built.
-#   configure_check.sh REPO_ROOT TOOLCHAIN_FILE THIRD_PARTY_DIR
+# Each tree is configured as tools/test.sh configures build/win (its preset, CMakePresets.json).
+#   configure_check.sh REPO_ROOT THIRD_PARTY_DIR
 set -u
-root=$1 toolchain=$2 third=$3
+root=$1 third=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/configure-check.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
 supported=$(awk '/^[0-9]/ {printf "%s%s", sep, $1; sep = ", "}' "$root/cmake/libuv-versions.txt")
 
-out=$(cmake -S "$root" -B "$work/a" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
-        -DUVAFD_LIBUV_VERSION=1.49.0 2>&1); rc=$?
+out=$(cmake -S "$root" --preset win -B "$work/a" -DUVAFD_LIBUV_VERSION=1.49.0 2>&1); rc=$?
 out=$(tr -s " \n" "  " <<<"$out")  # CMake wraps its messages
 check "an unsupported version fails to configure" '[ $rc -ne 0 ]'
 check "the message lists the supported versions" \
@@ -25,8 +25,8 @@ check "nothing is generated to build" \
 first=$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")
 second=$(awk '/^[0-9]/ {n++; if (n == 2) {print $1; exit}}' "$root/cmake/libuv-versions.txt")
 if [ -f "$third/libuv1-$second/include/uv/version.h" ]; then
-  out=$(cmake -S "$root" -B "$work/b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
-          -DUVAFD_LIBUV_VERSION="$first" -DUVAFD_LIBUV_SOURCE_DIR="$third/libuv1-$second" 2>&1)
+  out=$(cmake -S "$root" --preset win -B "$work/b" -DUVAFD_LIBUV_VERSION="$first" \
+          -DUVAFD_LIBUV_SOURCE_DIR="$third/libuv1-$second" 2>&1)
   rc=$?
   out=$(tr -s " \n" "  " <<<"$out")
   check "a tree of another version fails to configure" '[ $rc -ne 0 ]'
