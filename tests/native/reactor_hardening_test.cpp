@@ -147,20 +147,32 @@ TEST_CASE("sim: a registration whose socket is gone does not block a duplicate",
   REQUIRE(f.reactor->handle_close(h2) == 0);
 }
 
+namespace {
+
+// `s` registered, armed and closed: a zombie, its cancelled poll still out (the kernel's
+// cancels must be asynchronous). Then `dup`, another handle to the same socket, registered
+// with read interest: closed, the first does not refuse it.
+uvafd_handle duplicate_behind_zombie(Fixture& f, KHandle s, KHandle dup) {
+  const uvafd_handle h = f.open(s);
+  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
+  f.wait();
+  REQUIRE(f.reactor->handle_close(h) == 0);
+  CHECK(f.stats().zombies == 1);
+  const uvafd_handle h2 = f.open(dup);
+  REQUIRE(f.reactor->poll_set_interest(h2, UVAFD_READABLE) == 0);
+  return h2;
+}
+
+}  // namespace
+
 TEST_CASE("sim: a duplicate waits for the closed registration's poll of its socket",
           "[sim][dup]") {
   Fixture f;
   f.kernel.set_async_cancel(true);  // a cancelled poll comes back later, as on a busy system
   const KHandle s = f.kernel.socket_create();
   const KHandle dup = f.kernel.socket_duplicate(s);
-  const uvafd_handle h = f.open(s);
-  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
-  f.wait();
-  REQUIRE(f.reactor->handle_close(h) == 0);  // a zombie: its cancelled poll is still out
-  CHECK(f.stats().zombies == 1);
-  // Closed, so not refused; but it must not arm beside the zombie's poll on the same socket.
-  const uvafd_handle h2 = f.open(dup);
-  REQUIRE(f.reactor->poll_set_interest(h2, UVAFD_READABLE) == 0);
+  // It must not arm beside the zombie's poll on the same socket.
+  const uvafd_handle h2 = duplicate_behind_zombie(f, s, dup);
   const uint64_t submits = f.kernel.counters().submits;
   CHECK(f.wait() == 0);
   CHECK(f.wait() == 0);
@@ -189,12 +201,7 @@ TEST_CASE("sim: a duplicate behind a zombie and a new socket on the zombie's val
   f.kernel.set_async_cancel(true);
   const KHandle s = f.kernel.socket_create();
   const KHandle dup = f.kernel.socket_duplicate(s);
-  const uvafd_handle h = f.open(s);
-  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
-  f.wait();
-  REQUIRE(f.reactor->handle_close(h) == 0);  // a zombie: its cancelled poll is still out
-  const uvafd_handle h2 = f.open(dup);
-  REQUIRE(f.reactor->poll_set_interest(h2, UVAFD_READABLE) == 0);
+  const uvafd_handle h2 = duplicate_behind_zombie(f, s, dup);
   CHECK(f.wait() == 0);
   f.kernel.socket_close(s);  // not the socket's last handle: no LOCAL_CLOSE
   const KHandle other = f.kernel.socket_create();
