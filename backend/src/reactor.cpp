@@ -85,6 +85,7 @@ void Reactor::transition(PinnedState* s, LifecycleEvent event) {
 
 void Reactor::reclaim(PinnedState* s) {
   if (s->kind == StateKind::Poll) {
+    if (s->object_key != s->base_socket) --borrowed_keys_;
     bases_.erase(s);
     helpers_.release(s->helper);
     s->helper = nullptr;
@@ -139,6 +140,9 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   if (int err = find_base_socket(kernel_, socket, &base, &s_.nt_other)) return err;
   KHandle key = base;
   if (another_handle_polled(base, &key)) return UVAFD_EEXIST;
+  // A registration of this very value may be filed under a duplicate's zombie's key: this one
+  // joins it, so that the wait and libuv's one-interest rule cover both.
+  if (key == base && borrowed_keys_) key = same_value_key(base);
   PinnedState* s = acquire_state();
   if (!s) return UVAFD_ENOMEM;
   NtStatus st;
@@ -157,6 +161,7 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
     slab_.release(s);
     return UVAFD_ENOMEM;
   }
+  if (key != base) ++borrowed_keys_;
   s->helper = helper;
   s->user_data = user_data;
   s->wake_word.store(0, std::memory_order_relaxed);  // a poll state can never be woken
@@ -195,6 +200,15 @@ bool Reactor::another_handle_polled(KHandle base, KHandle* key) {
     }
   });
   return live;
+}
+
+KHandle Reactor::same_value_key(KHandle base) {
+  KHandle key = base;
+  slab_.for_each([&](PinnedState& o) {
+    if (o.kind == StateKind::Poll && o.owner != Owner::Free && o.base_socket == base)
+      key = o.object_key;
+  });
+  return key;
 }
 
 int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
@@ -459,6 +473,7 @@ void Reactor::release_socket(KHandle key) {
     PinnedState* w = bases_.find_on(key, [key](PinnedState* o) { return o->base_socket != key; });
     if (!w) break;
     bases_.rekey(w, w->base_socket);
+    --borrowed_keys_;
     if (w->waiting_for_base) {
       w->waiting_for_base = false;
       queue_update(w);

@@ -88,6 +88,7 @@ class Reactor {
   // A live registration names base's object (or, in *key, the key of a closed one whose poll
   // is in flight: the new registration is filed under it).
   bool another_handle_polled(KHandle base, KHandle* key);
+  KHandle same_value_key(KHandle base);  // the key base's registrations are filed under
 
   void process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
@@ -133,6 +134,7 @@ class Reactor {
   };
   std::vector<DeferredError> deferred_;
   std::vector<PinnedState*> wake_zombies_;
+  size_t borrowed_keys_ = 0;  // registrations filed under another value's key (almost always 0)
   struct CancelRetry {
     PinnedState* state;
     uint64_t generation;

@@ -191,6 +191,38 @@ TEST_CASE("sim: a duplicate waits for the closed registration's poll of its sock
   f.kernel.set_async_cancel(false);
 }
 
+TEST_CASE("sim: a second registration of a duplicate's value joins it behind the zombie",
+          "[sim][dup]") {
+  // Once the zombie's own handle is closed the duplicate is its socket's only handle, and
+  // nothing is compared for a new registration of it: it must still be filed with the first
+  // registration of its value, for libuv's one-interest rule and for the wait.
+  Fixture f;
+  f.kernel.set_async_cancel(true);
+  const KHandle s = f.kernel.socket_create();
+  const KHandle dup = f.kernel.socket_duplicate(s);
+  const uvafd_handle h2 = duplicate_behind_zombie(f, s, dup);
+  f.kernel.socket_close(s);  // not the socket's last handle: no LOCAL_CLOSE
+  const uvafd_handle h3 = f.open(dup);
+  CHECK(f.reactor->poll_set_interest(h3, UVAFD_READABLE) == UVAFD_EEXIST);
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.pending_on(dup) == 1);  // the zombie's, still
+  REQUIRE(f.reactor->handle_close(h2) == 0);
+  REQUIRE(f.reactor->poll_set_interest(h3, UVAFD_READABLE) == 0);
+  const uint64_t submits = f.kernel.counters().submits;
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.counters().submits == submits);  // waits for the zombie as h2 did
+  f.kernel.set_async_cancel(false);
+  f.kernel.complete_cancelled(SIZE_MAX);
+  CHECK(f.wait() == 0);
+  CHECK(f.wait() == 0);
+  CHECK(f.stats().zombies == 0);
+  f.kernel.socket_add_ready(dup, kAfdReceive);
+  REQUIRE(f.wait() == 1);
+  CHECK(same(f.events[0].handle, h3));
+  CHECK(f.kernel.counters().max_pending_per_socket == 1);
+  REQUIRE(f.reactor->handle_close(h3) == 0);
+}
+
 TEST_CASE("sim: a duplicate behind a zombie and a new socket on the zombie's value both poll",
           "[sim][dup]") {
   // The duplicate is filed under the zombie's value while its poll is out. Closing that value
