@@ -149,10 +149,18 @@ TEST_CASE("sim: a registration whose socket is gone does not block a duplicate",
 
 namespace {
 
-// `s` registered, armed and closed: a zombie, its cancelled poll still out (the kernel's
-// cancels must be asynchronous). Then `dup`, another handle to the same socket, registered
-// with read interest: closed, the first does not refuse it.
-uvafd_handle duplicate_behind_zombie(Fixture& f, KHandle s, KHandle dup) {
+struct BehindZombie {
+  KHandle s, dup;
+  uvafd_handle h2;
+};
+
+// A socket `s` registered, armed and closed: a zombie, its cancelled poll still out. Then
+// `dup`, another handle to the same socket, registered (h2) with read interest: closed, the
+// first does not refuse it.
+BehindZombie duplicate_behind_zombie(Fixture& f) {
+  f.kernel.set_async_cancel(true);  // a cancelled poll comes back later, as on a busy system
+  const KHandle s = f.kernel.socket_create();
+  const KHandle dup = f.kernel.socket_duplicate(s);
   const uvafd_handle h = f.open(s);
   REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
   f.wait();
@@ -160,7 +168,7 @@ uvafd_handle duplicate_behind_zombie(Fixture& f, KHandle s, KHandle dup) {
   CHECK(f.stats().zombies == 1);
   const uvafd_handle h2 = f.open(dup);
   REQUIRE(f.reactor->poll_set_interest(h2, UVAFD_READABLE) == 0);
-  return h2;
+  return BehindZombie{s, dup, h2};
 }
 
 }  // namespace
@@ -168,11 +176,7 @@ uvafd_handle duplicate_behind_zombie(Fixture& f, KHandle s, KHandle dup) {
 TEST_CASE("sim: a duplicate waits for the closed registration's poll of its socket",
           "[sim][dup]") {
   Fixture f;
-  f.kernel.set_async_cancel(true);  // a cancelled poll comes back later, as on a busy system
-  const KHandle s = f.kernel.socket_create();
-  const KHandle dup = f.kernel.socket_duplicate(s);
-  // It must not arm beside the zombie's poll on the same socket.
-  const uvafd_handle h2 = duplicate_behind_zombie(f, s, dup);
+  const auto [s, dup, h2] = duplicate_behind_zombie(f);  // must not arm beside the zombie's poll
   const uint64_t submits = f.kernel.counters().submits;
   CHECK(f.wait() == 0);
   CHECK(f.wait() == 0);
@@ -197,10 +201,7 @@ TEST_CASE("sim: a second registration of a duplicate's value joins it behind the
   // nothing is compared for a new registration of it: it must still be filed with the first
   // registration of its value, for libuv's one-interest rule and for the wait.
   Fixture f;
-  f.kernel.set_async_cancel(true);
-  const KHandle s = f.kernel.socket_create();
-  const KHandle dup = f.kernel.socket_duplicate(s);
-  const uvafd_handle h2 = duplicate_behind_zombie(f, s, dup);
+  const auto [s, dup, h2] = duplicate_behind_zombie(f);
   f.kernel.socket_close(s);  // not the socket's last handle: no LOCAL_CLOSE
   const uvafd_handle h3 = f.open(dup);
   CHECK(f.reactor->poll_set_interest(h3, UVAFD_READABLE) == UVAFD_EEXIST);
@@ -230,10 +231,7 @@ TEST_CASE("sim: a duplicate behind a zombie and a new socket on the zombie's val
   // nothing and waits, as any registration of a value with a zombie does; once the zombie is
   // gone the two sockets poll side by side, neither waiting for (or cancelling) the other.
   Fixture f;
-  f.kernel.set_async_cancel(true);
-  const KHandle s = f.kernel.socket_create();
-  const KHandle dup = f.kernel.socket_duplicate(s);
-  const uvafd_handle h2 = duplicate_behind_zombie(f, s, dup);
+  const auto [s, dup, h2] = duplicate_behind_zombie(f);
   CHECK(f.wait() == 0);
   f.kernel.socket_close(s);  // not the socket's last handle: no LOCAL_CLOSE
   const KHandle other = f.kernel.socket_create();
