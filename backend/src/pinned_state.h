@@ -1,7 +1,7 @@
 // PinnedState: everything the reactor and the kernel know about one registration or wakeup
 // source. It lives in StateSlab at an address that never changes and is never returned to the
 // allocator while the reactor exists, so a packet's ApcContext always points at a PinnedState;
-// the generation and lifecycle then say whether the packet still means anything.
+// the generation and lifecycle() then say whether the packet still means anything.
 #pragma once
 
 #include <atomic>
@@ -36,16 +36,15 @@ struct alignas(64) PinnedState {
   uint16_t submitted_mask = 0;  // AFD mask of the request in flight (AFD bits fit in 9)
   uint8_t interest = 0;         // what the user wants now (UVAFD_* interest bits)
   StateKind kind = StateKind::Poll;
-  Lifecycle lifecycle = Lifecycle::Free;
-  bool request_pending = false;  // a request is in flight: iosb/poll_info are the kernel's
-  bool cancel_issued = false;
+  Owner owner = Owner::Free;          // lifecycle.h: the two facts the lifecycle derives from
+  Request request = Request::Idle;
   bool socket_gone = false;      // LOCAL_CLOSE seen: the SOCKET value may name another socket now
   bool poll_failed = false;      // last submit or completion failed; re-armed on new interest
   bool in_update_queue = false;
-  bool waiting_for_base = false;  // wants to arm once the base's request in flight comes back
-  bool claims_interest = false;   // the one live registration of its base with interest
+  bool waiting_for_base = false;  // wants to arm once its socket's request in flight comes back
+  bool claims_interest = false;   // the one live registration of its base value with interest
 
-  // --- Kernel-owned while `request_pending`: written by the kernel when the request
+  // --- Kernel-owned while `request` is not Idle: written by the kernel when the request
   // completes, so they must not be touched, moved or freed until its packet is dequeued.
   IoStatusBlock iosb{};
   AfdPollInfo poll_info{};
@@ -53,14 +52,23 @@ struct alignas(64) PinnedState {
   uint64_t request_generation = 0;  // generation that armed the request in flight
 
   // --- Poll registrations (reactor thread only).
-  KHandle base_socket = 0;  // what AFD is asked to poll, and the key in BaseSocketIndex
+  KHandle base_socket = 0;  // what AFD is asked to poll
+  // The key in BaseSocketIndex: one for every registration of one socket object, whatever
+  // handle value it came through (base_socket_index.h). Resolved once, at poll_open.
+  KHandle object_key = 0;
   Helper* helper = nullptr;
-  PinnedState* next_on_base_bucket = nullptr;  // BaseSocketIndex chain, while registered
-  PinnedState* next_free = nullptr;            // StateSlab free list, while Free
+  // A state is filed in BaseSocketIndex (Open..Reclaim) or on StateSlab's free list (Free),
+  // never both: one link serves both lists.
+  union {
+    PinnedState* next_on_base_bucket = nullptr;
+    PinnedState* next_free;
+  };
 
   bool wake_packet_queued() const { return (wake_word.load(std::memory_order_acquire) & 1) != 0; }
-  // Does the kernel hold any memory of this state right now?
-  bool kernel_holds_memory() const { return request_pending || wake_packet_queued(); }
+  // A poll state: its AFD request is the kernel's. A closed wakeup source: its packet (or the
+  // failed post) is still to be seen (lifecycle.h).
+  bool request_in_flight() const { return request != Request::Idle; }
+  Lifecycle lifecycle() const { return lifecycle_of(RegState{owner, request}); }
 };
 
 static_assert(sizeof(PinnedState) <= 128, "a registration's pinned memory grew: see benchmarks.md");

@@ -62,14 +62,19 @@ Reactor::~Reactor() { close(); }
 // Lifecycle
 
 void Reactor::transition(PinnedState* s, LifecycleEvent event) {
-  const Lifecycle from = s->lifecycle;
-  const Lifecycle to = lifecycle_next(from, event, s->kernel_holds_memory());
+  const RegState before{s->owner, s->request};
+  const bool wake_queued = s->wake_packet_queued();  // read once: other threads change it
+  const RegState after = reg_state_after(before, event, wake_queued);
+  const Lifecycle from = lifecycle_of(before);
+  const Lifecycle to = lifecycle_next(from, event, after.request != Request::Idle || wake_queued);
   if (trace_) trace_(*s, from, event, to);
   if (to == Lifecycle::Invalid) {
     ++s_.invalid_transitions;
     return;
   }
-  s->lifecycle = to;
+  assert(lifecycle_of(after) == to);  // the derivation agrees with the table (lifecycle_test)
+  s->owner = after.owner;
+  s->request = after.request;
   if (from == Lifecycle::Free) ++s_.live_states;
   if (to == Lifecycle::Free) --s_.live_states;
   if (lifecycle_is_live(from) && !lifecycle_is_live(to)) --s_.active;
@@ -80,6 +85,7 @@ void Reactor::transition(PinnedState* s, LifecycleEvent event) {
 
 void Reactor::reclaim(PinnedState* s) {
   if (s->kind == StateKind::Poll) {
+    if (s->object_key != s->base_socket) --borrowed_keys_;
     bases_.erase(s);
     helpers_.release(s->helper);
     s->helper = nullptr;
@@ -87,8 +93,8 @@ void Reactor::reclaim(PinnedState* s) {
   transition(s, LifecycleEvent::Reclaim);
   s->user_data = nullptr;
   s->interest = s->submitted_mask = 0;
-  s->base_socket = 0;
-  s->request_pending = s->cancel_issued = s->socket_gone = s->poll_failed = false;
+  s->base_socket = s->object_key = 0;
+  s->socket_gone = s->poll_failed = false;
   s->waiting_for_base = s->claims_interest = false;
   if (!s->in_update_queue) slab_.release(s);
   // Otherwise the update queue still points at it; flush_updates releases it.
@@ -118,7 +124,7 @@ PinnedState* Reactor::live_state(uvafd_handle h, int* error) {
     return nullptr;
   }
   PinnedState* s = slab_.at(h.slot);
-  if (!s || s->generation != h.generation || !lifecycle_is_live(s->lifecycle)) return nullptr;
+  if (!s || s->generation != h.generation || s->owner != Owner::Live) return nullptr;
   *error = 0;
   return s;
 }
@@ -132,14 +138,13 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   if (socket == 0 || socket == ~KHandle(0)) return UVAFD_EBADF;  // 0 or INVALID_SOCKET
   KHandle base = 0;
   if (int err = find_base_socket(kernel_, socket, &base, &s_.nt_other)) return err;
-  PinnedState* zombie_holder = nullptr;
-  if (another_handle_polled(base, &zombie_holder)) return UVAFD_EEXIST;
+  KHandle key = base;
+  if (another_handle_polled(base, &key)) return UVAFD_EEXIST;
+  // A registration of this very value may be filed under a duplicate's zombie's key: this one
+  // joins it, so that the wait and libuv's one-interest rule cover both.
+  if (key == base && borrowed_keys_) key = same_value_key(base);
   PinnedState* s = acquire_state();
   if (!s) return UVAFD_ENOMEM;
-  if (zombie_holder && !reserve_at_least(duplicate_waits_, duplicate_waits_.size() + 1)) {
-    slab_.release(s);
-    return UVAFD_ENOMEM;
-  }
   NtStatus st;
   Helper* helper = helpers_.acquire(&st);
   if (!helper) {
@@ -150,23 +155,22 @@ int Reactor::poll_open(KHandle socket, void* user_data, uvafd_handle* out) {
   }
   s->kind = StateKind::Poll;
   s->base_socket = base;
+  s->object_key = key;
   if (!bases_.insert(s)) {
     helpers_.release(helper);
     slab_.release(s);
     return UVAFD_ENOMEM;
   }
+  if (key != base) ++borrowed_keys_;
   s->helper = helper;
   s->user_data = user_data;
   s->wake_word.store(0, std::memory_order_relaxed);  // a poll state can never be woken
   transition(s, LifecycleEvent::Open);
-  // The same socket's closed registration, under another value, still has its poll in flight:
-  // this one arms only once that packet is back, as for the same value (update_one).
-  if (zombie_holder) duplicate_waits_.push_back(DuplicateWait{s, s->generation, zombie_holder});
   *out = uvafd_handle{s->generation, s->slot, 0};
   return 0;
 }
 
-bool Reactor::another_handle_polled(KHandle base, PinnedState** zombie_holder) {
+bool Reactor::another_handle_polled(KHandle base, KHandle* key) {
   // One socket under two handle values (DuplicateHandle, WSADuplicateSocket) would get two
   // polls in flight, which Windows answers by losing events (wepoll#35). The same value is the
   // BaseSocketIndex's business; another value naming the same object only the kernel can tell.
@@ -177,46 +181,34 @@ bool Reactor::another_handle_polled(KHandle base, PinnedState** zombie_holder) {
   if (bases_.size() == 0 || !kernel_.can_compare_objects()) return false;  // nobody to compare
   ++s_.nt_other;
   if (kernel_.handle_count(base) == 1) return false;
-  bool live = false;
+  bool live = false, zombie = false;
   slab_.for_each([&](PinnedState& o) {
     if (live || o.kind != StateKind::Poll || o.base_socket == base) return;
     // A live registration that can still poll refuses the new one; a zombie whose poll is in
-    // flight only delays it. One told its socket is gone polls nothing.
-    const bool can_poll = lifecycle_is_live(o.lifecycle) && !o.socket_gone;
-    const bool in_flight = o.lifecycle == Lifecycle::Zombie && o.request_pending;
-    if (!can_poll && !(in_flight && !*zombie_holder)) return;
+    // flight only delays it: the new one is filed under the zombie's key, and so waits for
+    // that poll as for one on its own value. One told its socket is gone polls nothing.
+    const bool can_poll = o.owner == Owner::Live && !o.socket_gone;
+    const bool in_flight = o.owner == Owner::Closed && o.request_in_flight();
+    if (!can_poll && !(in_flight && !zombie)) return;
     ++s_.nt_other;
     if (kernel_.same_object(o.base_socket, base) != 1) return;
-    if (can_poll) live = true;
-    else *zombie_holder = &o;
+    if (can_poll) {
+      live = true;
+    } else {
+      zombie = true;
+      *key = o.object_key;
+    }
   });
   return live;
 }
 
-PinnedState* Reactor::duplicate_holder(PinnedState* s) {
-  for (size_t i = 0; i < duplicate_waits_.size(); ++i) {
-    const DuplicateWait& w = duplicate_waits_[i];
-    if (w.waiter != s || w.generation != s->generation) continue;
-    if (w.holder->request_pending) return w.holder;
-    duplicate_waits_.erase(duplicate_waits_.begin() + long(i));
-    return nullptr;
-  }
-  return nullptr;
-}
-
-void Reactor::release_duplicate_waiters(PinnedState* holder) {
-  for (size_t i = 0; i < duplicate_waits_.size();) {
-    const DuplicateWait w = duplicate_waits_[i];
-    if (w.holder != holder) {
-      ++i;
-      continue;
-    }
-    duplicate_waits_.erase(duplicate_waits_.begin() + long(i));
-    if (w.waiter->generation == w.generation && w.waiter->waiting_for_base) {
-      w.waiter->waiting_for_base = false;
-      queue_update(w.waiter);
-    }
-  }
+KHandle Reactor::same_value_key(KHandle base) {
+  KHandle key = base;
+  slab_.for_each([&](PinnedState& o) {
+    if (o.kind == StateKind::Poll && o.owner != Owner::Free && o.base_socket == base)
+      key = o.object_key;
+  });
+  return key;
 }
 
 int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
@@ -231,8 +223,12 @@ int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
   // The socket this registration named was closed; its value may already be another socket's.
   if (s->socket_gone) return UVAFD_EBADF;
   if (events) {
-    if (bases_.find_on(s->base_socket, [s](PinnedState* o) { return o != s && o->claims_interest; }))
-      return UVAFD_EEXIST;
+    // Per value, as libuv's rule is per SOCKET: a registration filed under another value's key
+    // (waiting for that value's zombie) may be another socket's once the value was reused.
+    const auto claims = [s](PinnedState* o) {
+      return o != s && o->claims_interest && o->base_socket == s->base_socket;
+    };
+    if (bases_.find_on(s->object_key, claims)) return UVAFD_EEXIST;
     s->claims_interest = true;
   } else {
     s->claims_interest = false;
@@ -315,23 +311,22 @@ void Reactor::close_state(PinnedState* s) {
     while (!s->wake_word.compare_exchange_weak(w, w & kWakeQueuedBit, std::memory_order_acq_rel)) {
     }
     transition(s, LifecycleEvent::Close);
-    if (s->lifecycle == Lifecycle::Zombie) push_reserved(wake_zombies_, s);
+    if (s->lifecycle() == Lifecycle::Zombie) push_reserved(wake_zombies_, s);
   } else {
     s->claims_interest = false;
     s->waiting_for_base = false;
     s->interest = 0;
     // Waiting for the socket to become ready could take forever: cancel.
-    if (s->request_pending && !s->cancel_issued) cancel(s);
+    if (s->request == Request::Pending) cancel(s);
     transition(s, LifecycleEvent::Close);
-    if (s->lifecycle == Lifecycle::Zombie && faults_.free_zombie_early) {
+    if (s->lifecycle() == Lifecycle::Zombie && faults_.free_zombie_early) {
       // Deliberate defect: forget the request and recycle memory the kernel still owns.
-      s->request_pending = false;
+      s->request = Request::Idle;  // Closed and Idle: Dead
       --s_.requests_in_flight;
       --s_.zombies;
-      s->lifecycle = Lifecycle::Dead;
     }
   }
-  if (s->lifecycle == Lifecycle::Dead) reclaim(s);
+  if (s->lifecycle() == Lifecycle::Dead) reclaim(s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,9 +345,7 @@ void Reactor::retry_failed_cancels() {
   size_t kept = 0;
   for (size_t i = 0; i < cancel_retries_.size(); ++i) {
     const CancelRetry r = cancel_retries_[i];
-    if (r.state->generation != r.generation || !r.state->request_pending ||
-        r.state->cancel_issued)
-      continue;
+    if (r.state->generation != r.generation || r.state->request != Request::Pending) continue;
     if (!try_cancel(r.state)) cancel_retries_[kept++] = r;
   }
   cancel_retries_.resize(kept);
@@ -364,7 +357,7 @@ void Reactor::flush_updates() {
   for (size_t i = 0; i < updates_.size(); ++i) {
     PinnedState* s = updates_[i];
     s->in_update_queue = false;
-    if (s->lifecycle == Lifecycle::Free) {
+    if (s->owner == Owner::Free) {
       slab_.release(s);  // reclaimed while queued
       continue;
     }
@@ -374,32 +367,32 @@ void Reactor::flush_updates() {
 }
 
 void Reactor::update_one(PinnedState* s) {
-  if (s->lifecycle != Lifecycle::Active || s->kind != StateKind::Poll) return;
+  if (s->owner != Owner::Live || s->kind != StateKind::Poll) return;
   if (s->socket_gone || s->poll_failed) return;
-  const uint32_t wanted = afd_mask_for_interest(s->interest);
-  if (s->request_pending) {
-    // A pending poll that already covers the interest stays: fewer kernel calls, and events
-    // outside the interest are filtered at delivery. One that misses a wanted bit is cancelled
-    // and re-armed when the cancellation comes back.
-    if (s->interest && (wanted & ~s->submitted_mask)) cancel(s);
-    return;
+  switch (s->request) {
+    case Request::Cancelling:
+      return;  // re-armed when the cancelled request's packet comes back (on_poll_packet)
+    case Request::Pending:
+      // A pending poll that already covers the interest stays: fewer kernel calls, and events
+      // outside the interest are filtered at delivery. One that misses a wanted bit is
+      // cancelled and re-armed when the cancellation comes back.
+      if (s->interest && (afd_mask_for_interest(s->interest) & ~s->submitted_mask)) cancel(s);
+      return;
+    case Request::Idle: {
+      if (!s->interest) return;
+      PinnedState* holder = request_holder(s->object_key);
+      if (holder && !faults_.allow_second_poll) {
+        // One poll per socket. The holder is a zombie (maybe through another handle value), a
+        // paused registration or an earlier incarnation: ask it to let go, and arm when its
+        // packet comes back.
+        if (holder->request == Request::Pending) cancel(holder);
+        s->waiting_for_base = true;
+        return;
+      }
+      submit(s);
+      return;
+    }
   }
-  if (!s->interest) return;
-  if (PinnedState* zombie = duplicate_waits_.empty() ? nullptr : duplicate_holder(s)) {
-    // The same socket under another value: its closed registration's poll is still out.
-    if (!zombie->cancel_issued) cancel(zombie);
-    s->waiting_for_base = true;
-    return;
-  }
-  PinnedState* holder = request_holder(s->base_socket);
-  if (holder && !faults_.allow_second_poll) {
-    // One poll per base socket. The holder is a zombie, a paused registration or an earlier
-    // incarnation: ask it to let go, and arm when its packet comes back.
-    if (!holder->cancel_issued) cancel(holder);
-    s->waiting_for_base = true;
-    return;
-  }
-  submit(s);
 }
 
 void Reactor::submit(PinnedState* s) {
@@ -415,12 +408,12 @@ void Reactor::submit(PinnedState* s) {
   ++s_.nt_submit;
   // The memory is the kernel's from the moment of the call: a socket that is already ready
   // completes the request (and writes it) before the call returns.
-  s->request_pending = true;
+  s->request = Request::Pending;
   const NtStatus st = kernel_.submit_poll(s->helper->handle, s, &s->iosb, &s->poll_info);
   if (nt_error(st)) {
     // No packet will be queued and the IO_STATUS_BLOCK was not written: judge by the return
     // value only. Report it on this wait; don't retry until the interest changes.
-    s->request_pending = false;
+    s->request = Request::Idle;
     s->poll_failed = true;
     defer_error(s, kernel_.error_from_status(st));
     return;
@@ -433,7 +426,8 @@ void Reactor::submit(PinnedState* s) {
   // FaultSwitches::allow_second_poll, not a wrong flag). The independent count is the kernel
   // side's: SimKernel and the Wine tests' AuditKernel count requests per socket themselves.
   uint64_t on_base = 0;
-  bases_.for_each_on(s->base_socket, [&on_base](PinnedState* o) { on_base += o->request_pending; });
+  bases_.for_each_on(s->object_key,
+                     [&on_base](PinnedState* o) { on_base += o->request_in_flight(); });
   if (on_base > 1) ++s_.double_poll_violations;
   s_.max_requests_per_base = std::max(s_.max_requests_per_base, on_base);
 }
@@ -457,9 +451,8 @@ bool Reactor::try_cancel(PinnedState* s) {
   // comes, and only the packet gives the memory back.
   const NtStatus st = kernel_.cancel_request(s->helper->handle, &s->iosb);
   if (nt_error(st) && st != kStatusNotFound) return false;
-  s->cancel_issued = true;
-  if (s->lifecycle == Lifecycle::Active || s->lifecycle == Lifecycle::Zombie)
-    transition(s, LifecycleEvent::CancelIssued);
+  const Lifecycle l = s->lifecycle();
+  if (l == Lifecycle::Active || l == Lifecycle::Zombie) transition(s, LifecycleEvent::CancelIssued);
   return true;
 }
 
@@ -468,8 +461,29 @@ void Reactor::mark_socket_gone(PinnedState* s) {
   s->claims_interest = false;
 }
 
-PinnedState* Reactor::request_holder(KHandle base) const {
-  return bases_.find_on(base, [](PinnedState* o) { return o->request_pending; });
+PinnedState* Reactor::request_holder(KHandle key) const {
+  return bases_.find_on(key, [](PinnedState* o) { return o->request_in_flight(); });
+}
+
+void Reactor::release_socket(KHandle key) {
+  // Nothing is in flight under the key: whoever waited re-arms before the next wait. A
+  // registration filed under another value's key (another_handle_polled) goes back under its
+  // own: it waited only for that poll, and the value may name another socket once reused.
+  for (;;) {
+    PinnedState* w = bases_.find_on(key, [key](PinnedState* o) { return o->base_socket != key; });
+    if (!w) break;
+    bases_.rekey(w, w->base_socket);
+    --borrowed_keys_;
+    if (w->waiting_for_base) {
+      w->waiting_for_base = false;
+      queue_update(w);
+    }
+  }
+  bases_.for_each_on(key, [this](PinnedState* w) {
+    if (!w->waiting_for_base) return;
+    w->waiting_for_base = false;
+    queue_update(w);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -500,7 +514,7 @@ int Reactor::poll_arm(uvafd_handle h) {
   if (s->kind != StateKind::Poll) return UVAFD_EINVAL;
   if (in_callback_) return UVAFD_EBUSY;
   update_one(s);  // stays queued: the next wait's update_one finds it armed and does nothing
-  return s->request_pending ? 1 : 0;
+  return s->request_in_flight() ? 1 : 0;
 }
 
 int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
@@ -564,29 +578,19 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   auto* s = static_cast<PinnedState*>(c.context);
   // Validate before anything is applied: a poll state (process() checked it is our memory), a
   // request in flight, armed by this very incarnation.
-  if (s->kind != StateKind::Poll || !s->request_pending ||
+  if (s->kind != StateKind::Poll || !s->request_in_flight() ||
       (s->request_generation != s->generation && !faults_.skip_generation_check)) {
     ++s_.misrouted;
     return;
   }
-  s->request_pending = false;
-  s->cancel_issued = false;
   --s_.requests_in_flight;
-  if (!request_holder(s->base_socket)) {
-    // The base is free: whoever waited for it re-arms before the next wait.
-    bases_.for_each_on(s->base_socket, [this](PinnedState* w) {
-      if (!w->waiting_for_base) return;
-      w->waiting_for_base = false;
-      queue_update(w);
-    });
-  }
-  if (!duplicate_waits_.empty()) release_duplicate_waiters(s);
   transition(s, LifecycleEvent::KernelReleased);
-  if (s->lifecycle == Lifecycle::Dead) {
+  if (!request_holder(s->object_key)) release_socket(s->object_key);
+  if (s->lifecycle() == Lifecycle::Dead) {
     reclaim(s);
     return;
   }
-  if (s->lifecycle != Lifecycle::Active) return;
+  if (s->lifecycle() != Lifecycle::Active) return;
 
   uint32_t afd = 0;
   int status = 0;
@@ -621,12 +625,12 @@ void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
     return;
   }
   wake_packets_in_flight_.fetch_sub(1, std::memory_order_relaxed);
-  if (s->lifecycle == Lifecycle::Zombie) {
+  if (s->lifecycle() == Lifecycle::Zombie) {
     s->wake_word.store(0, std::memory_order_release);
     transition(s, LifecycleEvent::KernelReleased);
     wake_zombies_.erase(std::remove(wake_zombies_.begin(), wake_zombies_.end(), s),
                         wake_zombies_.end());
-    if (s->lifecycle == Lifecycle::Dead) reclaim(s);
+    if (s->lifecycle() == Lifecycle::Dead) reclaim(s);
     return;
   }
   // Compared as far as a ULONG_PTR carries it (all 64 bits on x64, the low 32 on x86). The
@@ -647,8 +651,7 @@ void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   ++s_.wakes_delivered;
   const uint64_t generation = s->generation;
   emit(s, UVAFD_WAKEUP, 0, cb, arg, delivered);
-  if (faults_.drop_coalesced_wake && s->generation == generation &&
-      lifecycle_is_live(s->lifecycle))
+  if (faults_.drop_coalesced_wake && s->generation == generation && s->owner == Owner::Live)
     s->wake_word.store(s->generation << 1, std::memory_order_release);
 }
 
@@ -672,7 +675,7 @@ void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
     // The state may have been closed and its slot reopened by a callback of this very wait.
     const bool same_incarnation = d.state->generation == d.generation ||
                                   faults_.skip_generation_check;
-    if (!same_incarnation || d.state->lifecycle != Lifecycle::Active) continue;
+    if (!same_incarnation || d.state->lifecycle() != Lifecycle::Active) continue;
     // Paused since: see on_poll_packet.
     if (!d.state->interest && !faults_.report_to_stopped) continue;
     emit(d.state, 0, d.error, cb, arg, delivered);
@@ -701,7 +704,7 @@ void Reactor::reap_wake_zombies() {
     wake_zombies_[i] = wake_zombies_.back();
     wake_zombies_.pop_back();
     transition(s, LifecycleEvent::KernelReleased);
-    if (s->lifecycle == Lifecycle::Dead) reclaim(s);
+    if (s->lifecycle() == Lifecycle::Dead) reclaim(s);
   }
 }
 
@@ -713,7 +716,7 @@ int Reactor::close() {
   if (in_callback_) return UVAFD_EBUSY;
   closing_ = true;
   slab_.for_each([this](PinnedState& s) {
-    if (lifecycle_is_live(s.lifecycle)) close_state(&s);
+    if (s.owner == Owner::Live) close_state(&s);
   });
   flush_updates();  // releases states reclaimed while queued; arms nothing (none is live)
   deferred_.clear();
@@ -738,7 +741,8 @@ int Reactor::close() {
     if (n == 0 && ++slices % 10 == 0) {
       // A second of silence: repeat the cancels (harmless if they already took).
       slab_.for_each([this](PinnedState& s) {
-        if (s.lifecycle == Lifecycle::Zombie && s.request_pending) cancel(&s);
+        if (s.kind == StateKind::Poll && s.owner == Owner::Closed && s.request_in_flight())
+          cancel(&s);
       });
     }
   }

@@ -83,12 +83,12 @@ class Reactor {
   void defer_error(PinnedState* s, int error);
   void retry_failed_cancels();
   void mark_socket_gone(PinnedState* s);
-  PinnedState* request_holder(KHandle base) const;  // the state with a request on `base`
-  // A live registration names base's object (or, in *zombie_holder, a closed one whose poll
-  // is in flight does).
-  bool another_handle_polled(KHandle base, PinnedState** zombie_holder);
-  PinnedState* duplicate_holder(PinnedState* s);  // the zombie s must wait for, if any
-  void release_duplicate_waiters(PinnedState* holder);
+  PinnedState* request_holder(KHandle key) const;  // the state with a request on the socket
+  void release_socket(KHandle key);  // nothing is in flight under `key` any more
+  // A live registration names base's object (or, in *key, the key of a closed one whose poll
+  // is in flight: the new registration is filed under it).
+  bool another_handle_polled(KHandle base, KHandle* key);
+  KHandle same_value_key(KHandle base);  // the key base's registrations are filed under
 
   void process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
@@ -134,14 +134,7 @@ class Reactor {
   };
   std::vector<DeferredError> deferred_;
   std::vector<PinnedState*> wake_zombies_;
-  // Registrations of a socket whose closed registration under another handle value still has
-  // its poll in flight (the same socket, told by CompareObjectHandles). Almost always empty.
-  struct DuplicateWait {
-    PinnedState* waiter;
-    uint64_t generation;  // the waiter's incarnation
-    PinnedState* holder;  // the zombie
-  };
-  std::vector<DuplicateWait> duplicate_waits_;
+  size_t borrowed_keys_ = 0;  // registrations filed under another value's key (almost always 0)
   struct CancelRetry {
     PinnedState* state;
     uint64_t generation;

@@ -77,7 +77,8 @@ class Run {
     else if (opt_.fault == "keep_failed_on_same_interest") f.keep_failed_on_same_interest = true;
     else if (opt_.fault == "report_to_stopped") f.report_to_stopped = true;
     else if (!opt_.fault.empty()) return "unknown fault " + opt_.fault;
-    kernel_.set_owner_check([](void* c) { return static_cast<PinnedState*>(c)->request_pending; });
+    kernel_.set_owner_check(
+        [](void* c) { return static_cast<PinnedState*>(c)->request_in_flight(); });
     kernel_.set_hold_packets(rng_() % 2);
     kernel_.set_async_cancel(rng_() % 2);
     if (opt_.trace)
@@ -210,8 +211,8 @@ class Run {
     for (const Reg& r : regs_) {
       if (r.live || r.sock != si) continue;
       const PinnedState* st = reactor_->peek(r.h);
-      if (st->generation == r.h.generation && st->lifecycle == Lifecycle::Zombie &&
-          st->request_pending)
+      if (st->generation == r.h.generation && st->lifecycle() == Lifecycle::Zombie &&
+          st->request_in_flight())
         return true;
     }
     return false;
@@ -233,7 +234,7 @@ class Run {
       // In flight means still pending in the kernel: a poll that completed, its packet not yet
       // dequeued, brings no LOCAL_CLOSE, and the registration would re-arm on the value.
       const PinnedState* st = reactor_->peek(r.h);
-      const bool pending = st->request_pending && !st->cancel_issued &&
+      const bool pending = st->request == Request::Pending &&
                            kernel_.packets_for(const_cast<PinnedState*>(st)) == 0;
       if (!last || !pending) {
         Reg* keep = &r;

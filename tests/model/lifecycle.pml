@@ -74,20 +74,29 @@
 #define PORTCAP 6               /* completion port queue: NKREQ + NSLOT never fills */
 #define NONE 255
 
-/* ---- enum class Lifecycle (lifecycle.h) ------------------------------------------------- */
-#define L_FREE    0
-#define L_ACTIVE  1
-#define L_CPEND   2             /* CancelPending */
-#define L_ZOMBIE  3
-#define L_DEAD    4
-#define L_INVALID 5
+/* ---- the enums of backend/src/lifecycle.h, named <enum>_<enumerator> with the C++ values.
+ * Not a copy to keep in step by hand: tests/model/check_names.py (ctest lifecycle_model_names,
+ * and run_spin.sh before every run) fails when this set and the header's differ. ----------- */
+#define Owner_Free    0
+#define Owner_Live    1
+#define Owner_Closed  2
 
-/* ---- enum class LifecycleEvent (lifecycle.h) -------------------------------------------- */
-#define EV_OPEN     0
-#define EV_CANCEL   1           /* CancelIssued */
-#define EV_RELEASED 2           /* KernelReleased */
-#define EV_CLOSE    3
-#define EV_RECLAIM  4
+#define Request_Idle       0
+#define Request_Pending    1
+#define Request_Cancelling 2
+
+#define Lifecycle_Free          0
+#define Lifecycle_Active        1
+#define Lifecycle_CancelPending 2
+#define Lifecycle_Zombie        3
+#define Lifecycle_Dead          4
+#define Lifecycle_Invalid       5
+
+#define LifecycleEvent_Open           0
+#define LifecycleEvent_CancelIssued   1
+#define LifecycleEvent_KernelReleased 2
+#define LifecycleEvent_Close          3
+#define LifecycleEvent_Reclaim        4
 
 #define K_POLL 0                /* StateKind */
 #define K_WAKE 1
@@ -100,7 +109,15 @@
 #define ST_CANCELLED   2        /* STATUS_CANCELLED */
 #define ST_LOCAL_CLOSE 3        /* completed with AFD_POLL_LOCAL_CLOSE */
 
-#define IS_LIVE(l) ((l) == L_ACTIVE || (l) == L_CPEND)   /* lifecycle_is_live */
+#define IS_LIVE(l) ((l) == Lifecycle_Active || (l) == Lifecycle_CancelPending)   /* lifecycle_is_live */
+/* lifecycle_of: the lifecycle is derived from the two facts, never stored */
+#define LIFECYCLE_OF(o, r) \
+  ((o) == Owner_Free -> Lifecycle_Free : \
+   ((o) == Owner_Live -> \
+    ((r) == Request_Cancelling -> Lifecycle_CancelPending : Lifecycle_Active) : \
+    ((r) == Request_Idle -> Lifecycle_Dead : Lifecycle_Zombie)))
+#define LC(x) LIFECYCLE_OF(owner[x], request[x])   /* PinnedState::lifecycle() */
+#define IN_FLIGHT(x) (request[x] != Request_Idle)  /* PinnedState::request_in_flight() */
 
 /* ---- property names for assertion messages (never in the state vector) ----------------- */
 hidden byte PROP_A_packet_applied_to_its_incarnation;
@@ -113,15 +130,14 @@ hidden byte PROP_F_teardown_drained;
 hidden byte MODEL_lifecycle_table_has_13_entries;
 
 /* ---- PinnedState fields (pinned_state.h), one array entry per slab slot ----------------- */
-byte lc[NSLOT];            /* lifecycle */
+byte owner[NSLOT];         /* PinnedState::owner */
+byte request[NSLOT];       /* PinnedState::request; a closed wakeup source's: packet to come */
 byte gen[NSLOT];           /* generation */
 bit  kind[NSLOT];
 byte wake_word[NSLOT];     /* (generation << 1) | packet_queued; std::atomic in the C++ */
-bit  req_pending[NSLOT];   /* request_pending */
 byte req_gen[NSLOT];       /* request_generation */
 byte interest[NSLOT];
 byte submitted[NSLOT];     /* submitted_mask */
-bit  cancel_issued[NSLOT];
 bit  socket_gone[NSLOT];
 bit  poll_failed[NSLOT];
 bit  in_update[NSLOT];     /* in_update_queue (Reactor::updates_) */
@@ -174,7 +190,7 @@ byte pub_slot;
 byte pub_gen;
 
 /* Scratch for transition() (reset before leaving each atomic step). */
-byte t_to;
+byte t_to, t_from, t_owner, t_req;
 
 /* ---- mutant switches --------------------------------------------------------------------- */
 #if defined(MUTANT_SKIP_GENERATION_CHECK)
@@ -210,8 +226,8 @@ byte t_to;
   :: c(1) -> x = 1 \
   :: c(2) -> x = 2 \
   fi
-#define LIVE_POLL(i)  (IS_LIVE(lc[i]) && kind[i] == K_POLL)
-#define LIVE_WAKE(i)  (IS_LIVE(lc[i]) && kind[i] == K_WAKE)
+#define LIVE_POLL(i)  (IS_LIVE(LC(i)) && kind[i] == K_POLL)
+#define LIVE_WAKE(i)  (IS_LIVE(LC(i)) && kind[i] == K_WAKE)
 #define CAN_SET(i)    (LIVE_POLL(i) && !socket_gone[i])   /* else poll_set_interest: EBADF */
 #define ANY(c)        (c(0) || c(1) || c(2))
 #define KR_USED(i)    (kr_used[i])
@@ -220,35 +236,35 @@ byte t_to;
 /* ========================================================================================= */
 /* mirrors lifecycle_next() in backend/src/lifecycle.cpp, case by case                      */
 inline lifecycle_next(from, ev, held, to) {
-  to = L_INVALID;
+  to = Lifecycle_Invalid;
   if
-  :: from == L_FREE ->
+  :: from == Lifecycle_Free ->
      if
-     :: ev == EV_OPEN && !held -> to = L_ACTIVE
+     :: ev == LifecycleEvent_Open && !held -> to = Lifecycle_Active
      :: else -> skip
      fi
-  :: from == L_ACTIVE ->
+  :: from == Lifecycle_Active ->
      if
-     :: ev == EV_CANCEL && held -> to = L_CPEND
-     :: ev == EV_RELEASED -> to = L_ACTIVE
-     :: ev == EV_CLOSE -> to = (held -> L_ZOMBIE : L_DEAD)
+     :: ev == LifecycleEvent_CancelIssued && held -> to = Lifecycle_CancelPending
+     :: ev == LifecycleEvent_KernelReleased -> to = Lifecycle_Active
+     :: ev == LifecycleEvent_Close -> to = (held -> Lifecycle_Zombie : Lifecycle_Dead)
      :: else -> skip
      fi
-  :: from == L_CPEND ->
+  :: from == Lifecycle_CancelPending ->
      if
-     :: ev == EV_RELEASED && !held -> to = L_ACTIVE
-     :: ev == EV_CLOSE -> to = (held -> L_ZOMBIE : L_DEAD)
+     :: ev == LifecycleEvent_KernelReleased && !held -> to = Lifecycle_Active
+     :: ev == LifecycleEvent_Close -> to = (held -> Lifecycle_Zombie : Lifecycle_Dead)
      :: else -> skip
      fi
-  :: from == L_ZOMBIE ->
+  :: from == Lifecycle_Zombie ->
      if
-     :: ev == EV_CANCEL && held -> to = L_ZOMBIE
-     :: ev == EV_RELEASED -> to = (held -> L_ZOMBIE : L_DEAD)
+     :: ev == LifecycleEvent_CancelIssued && held -> to = Lifecycle_Zombie
+     :: ev == LifecycleEvent_KernelReleased -> to = (held -> Lifecycle_Zombie : Lifecycle_Dead)
      :: else -> skip
      fi
-  :: from == L_DEAD ->
+  :: from == Lifecycle_Dead ->
      if
-     :: ev == EV_RECLAIM && !held -> to = L_FREE
+     :: ev == LifecycleEvent_Reclaim && !held -> to = Lifecycle_Free
      :: else -> skip
      fi
   :: else -> skip
@@ -260,23 +276,44 @@ inline lifecycle_next(from, ev, held, to) {
 #define LNEXT_INDEX(from, ev, held) (((from) * 5 + (ev)) * 2 + (held))
 hidden byte lnext[60];
 
-/* mirrors Reactor::transition: held = PinnedState::kernel_holds_memory() after the event;
- * a forbidden triple is property (d) (the C++ counts it in invalid_transitions). */
+/* mirrors Reactor::transition: held = a request in flight or a wake packet queued, after the
+ * event; a forbidden triple is property (d) (the C++ counts it in invalid_transitions), and so
+ * is a derived lifecycle other than the table's (the C++ asserts it). */
 inline transition(x, ev) {
-  t_to = lnext[LNEXT_INDEX(lc[x], ev, (req_pending[x] || (wake_word[x] & 1)))];
-  assert(PROP_D_transition_in_table || t_to != L_INVALID);
+  /* reg_state_after (lifecycle.cpp): what the event does to the two facts */
+  t_from = LC(x);
+  t_owner = owner[x];
+  t_req = request[x];
   if
-  :: lc[x] == L_FREE -> live_states++
-  :: t_to == L_FREE -> live_states--
+  :: ev == LifecycleEvent_Open -> t_owner = Owner_Live; t_req = Request_Idle
+  :: ev == LifecycleEvent_CancelIssued && t_req != Request_Idle -> t_req = Request_Cancelling
+  :: ev == LifecycleEvent_KernelReleased && !(wake_word[x] & 1) -> t_req = Request_Idle
+  :: ev == LifecycleEvent_Close ->
+     t_owner = Owner_Closed;
+     if
+     :: wake_word[x] & 1 -> t_req = Request_Pending
+     :: else -> skip
+     fi
+  :: ev == LifecycleEvent_Reclaim -> t_owner = Owner_Free
+  :: else -> skip
+  fi;
+  /* the checker: the table allows the step, and the derived lifecycle is the table's */
+  t_to = lnext[LNEXT_INDEX(t_from, ev, (t_req != Request_Idle || (wake_word[x] & 1)))];
+  assert(PROP_D_transition_in_table || t_to != Lifecycle_Invalid);
+  assert(PROP_D_transition_in_table || LIFECYCLE_OF(t_owner, t_req) == t_to);
+  if
+  :: t_from == Lifecycle_Free -> live_states++
+  :: t_to == Lifecycle_Free -> live_states--
   :: else -> skip
   fi;
   if
-  :: t_to == L_ZOMBIE && lc[x] != L_ZOMBIE -> zombies++
-  :: lc[x] == L_ZOMBIE && t_to != L_ZOMBIE -> zombies--
+  :: t_to == Lifecycle_Zombie && t_from != Lifecycle_Zombie -> zombies++
+  :: t_from == Lifecycle_Zombie && t_to != Lifecycle_Zombie -> zombies--
   :: else -> skip
   fi;
-  lc[x] = t_to;
-  t_to = 0
+  owner[x] = t_owner;
+  request[x] = t_req;
+  t_to = 0; t_from = 0; t_owner = 0; t_req = 0
 }
 
 /* mirrors StateSlab::acquire: pop the free list, fresh generation */
@@ -309,11 +346,9 @@ inline reclaim(x) {
   fi;
   /* (b) nothing the kernel may still write, or a queued packet still names, is recycled */
   assert(PROP_B_no_reuse_while_kernel_holds || refs[x] == 0);
-  transition(x, EV_RECLAIM);
+  transition(x, LifecycleEvent_Reclaim);
   interest[x] = 0;
   submitted[x] = 0;
-  req_pending[x] = 0;
-  cancel_issued[x] = 0;
   socket_gone[x] = 0;
   poll_failed[x] = 0;
   waiting[x] = 0;
@@ -334,20 +369,19 @@ inline cancel(x) {
     fi
   };
   ci = 0;
-  cancel_issued[x] = 1;
   if
-  :: lc[x] == L_ACTIVE || lc[x] == L_ZOMBIE -> transition(x, EV_CANCEL)
+  :: LC(x) == Lifecycle_Active || LC(x) == Lifecycle_Zombie -> transition(x, LifecycleEvent_CancelIssued)
   :: else -> skip
   fi
 }
 
 /* mirrors Reactor::submit, with the kernel's side of NtDeviceIoControlFile(IOCTL_AFD_POLL) */
 inline submit(x) {
-  req_pending[x] = 1;          /* before the call: a ready socket completes inside it */
+  request[x] = Request_Pending;  /* before the call: a ready socket completes inside it */
   if
   :: !sock_open ->
      /* the value names no socket: synchronous error, no packet, IOSB not written */
-     req_pending[x] = 0;
+     request[x] = Request_Idle;
      poll_failed[x] = 1
   :: else ->
      /* kernel: accepts the request on the socket object the value names now */
@@ -374,38 +408,32 @@ inline submit(x) {
   fi
 }
 
-/* mirrors Reactor::update_one */
+/* mirrors Reactor::update_one: one switch over the request */
 inline update_one(x) {
   if
-  :: lc[x] != L_ACTIVE || kind[x] != K_POLL -> skip
+  :: owner[x] != Owner_Live || kind[x] != K_POLL || socket_gone[x] || poll_failed[x] -> skip
   :: else ->
      if
-     :: socket_gone[x] || poll_failed[x] -> skip
-     :: else ->
+     :: request[x] == Request_Cancelling -> skip   /* re-armed when its packet comes back */
+     :: request[x] == Request_Pending ->
+        /* a pending poll that misses a wanted bit is cancelled, re-armed on its packet */
         if
-        :: req_pending[x] ->
-           /* a pending poll that misses a wanted bit is cancelled, re-armed on its packet */
+        :: interest[x] != 0 && (interest[x] & ~submitted[x]) != 0 -> cancel(x)
+        :: else -> skip
+        fi
+     :: request[x] == Request_Idle && interest[x] == 0 -> skip
+     :: request[x] == Request_Idle && interest[x] != 0 ->
+        if
+        :: MUST_WAIT_FOR_BASE(x) ->
+           /* one poll per base socket: ask the holder to let go, arm on its packet */
+           h = e_in_flight;
            if
-           :: interest[x] != 0 && (interest[x] & ~submitted[x]) != 0 -> cancel(x)
+           :: request[h] == Request_Pending -> cancel(h)
            :: else -> skip
-           fi
-        :: else ->
-           if
-           :: interest[x] == 0 -> skip
-           :: else ->
-              if
-              :: MUST_WAIT_FOR_BASE(x) ->
-                 /* one poll per base socket: ask the holder to let go, arm on its packet */
-                 h = e_in_flight;
-                 if
-                 :: !cancel_issued[h] -> cancel(h)
-                 :: else -> skip
-                 fi;
-                 h = 0;
-                 waiting[x] = 1
-              :: else -> submit(x)
-              fi
-           fi
+           fi;
+           h = 0;
+           waiting[x] = 1
+        :: else -> submit(x)
         fi
      fi
   fi
@@ -415,7 +443,7 @@ inline update_one(x) {
 inline flush_one(x) {
   in_update[x] = 0;
   if
-  :: lc[x] == L_FREE -> release(x)      /* reclaimed while queued */
+  :: LC(x) == Lifecycle_Free -> release(x)      /* reclaimed while queued */
   :: else -> update_one(x)
   fi
 }
@@ -439,27 +467,26 @@ inline close_poll(x) {
   waiting[x] = 0;
   interest[x] = 0;
   if
-  :: req_pending[x] && !cancel_issued[x] -> cancel(x)   /* readiness could take forever */
+  :: request[x] == Request_Pending -> cancel(x)   /* readiness could take forever */
   :: else -> skip
   fi;
-  transition(x, EV_CLOSE);
+  transition(x, LifecycleEvent_Close);
 #ifdef MUTANT_FREE_ZOMBIE_EARLY
   if
-  :: lc[x] == L_ZOMBIE ->      /* the C++ fault switch free_zombie_early, line for line */
-     req_pending[x] = 0;
+  :: LC(x) == Lifecycle_Zombie ->      /* the C++ fault switch free_zombie_early, line for line */
+     request[x] = Request_Idle;   /* Closed and Idle: Dead */
      requests_in_flight--;
      if
      :: e_in_flight == x -> e_in_flight = NONE
      :: else -> skip
      fi;
      e_requests--;
-     zombies--;
-     lc[x] = L_DEAD
+     zombies--
   :: else -> skip
   fi;
 #endif
   if
-  :: lc[x] == L_DEAD -> reclaim(x)
+  :: LC(x) == Lifecycle_Dead -> reclaim(x)
   :: else -> skip
   fi
 }
@@ -467,10 +494,10 @@ inline close_poll(x) {
 /* mirrors Reactor::close_state for a wakeup source, second half: the first half is the CAS
  * loop that keeps only the queued bit (a separate step: the waker may act in between). */
 inline close_wake_finish(x) {
-  transition(x, EV_CLOSE);
+  transition(x, LifecycleEvent_Close);
   if
-  :: lc[x] == L_ZOMBIE -> wake_zombie[x] = 1
-  :: lc[x] == L_DEAD -> reclaim(x)
+  :: LC(x) == Lifecycle_Zombie -> wake_zombie[x] = 1
+  :: LC(x) == Lifecycle_Dead -> reclaim(x)
   :: else -> skip
   fi
 }
@@ -482,9 +509,9 @@ inline reap_wake_zombies() {
     if
     :: wake_zombie[j] && !(wake_word[j] & 1) ->
        wake_zombie[j] = 0;
-       transition(j, EV_RELEASED);
+       transition(j, LifecycleEvent_KernelReleased);
        if
-       :: lc[j] == L_DEAD -> reclaim(j)
+       :: LC(j) == Lifecycle_Dead -> reclaim(j)
        :: else -> skip
        fi
     :: else -> skip
@@ -500,13 +527,12 @@ inline reap_wake_zombies() {
 inline on_poll_packet() {
   refs[ps]--;                 /* ghost: the kernel has let go of it */
   if
-  :: kind[ps] != K_POLL || !req_pending[ps] || POLL_GEN_MISMATCH(ps) ->
+  :: kind[ps] != K_POLL || !IN_FLIGHT(ps) || POLL_GEN_MISMATCH(ps) ->
      assert(PROP_E_no_packet_misrouted || false)      /* ++misrouted */
   :: else ->
      assert(PROP_A_packet_applied_to_its_incarnation || pg == gen[ps]);
-     req_pending[ps] = 0;
-     cancel_issued[ps] = 0;
      requests_in_flight--;
+     transition(ps, LifecycleEvent_KernelReleased);   /* the request is Idle again */
      e_requests--;
      if
      :: e_in_flight == ps ->
@@ -520,10 +546,9 @@ inline on_poll_packet() {
         w = 0
      :: else -> skip
      fi;
-     transition(ps, EV_RELEASED);
      if
-     :: lc[ps] == L_DEAD -> reclaim(ps)
-     :: lc[ps] == L_ACTIVE ->
+     :: LC(ps) == Lifecycle_Dead -> reclaim(ps)
+     :: LC(ps) == Lifecycle_Active ->
         if
         :: pst == ST_LOCAL_CLOSE ->  /* mark_socket_gone */
            socket_gone[ps] = 1;
@@ -547,13 +572,13 @@ inline on_wake_packet() {
      assert(PROP_E_no_packet_misrouted || false)
   :: else ->
      if
-     :: lc[ps] == L_ZOMBIE ->
+     :: LC(ps) == Lifecycle_Zombie ->
         assert(PROP_A_packet_applied_to_its_incarnation || pg == gen[ps]);
         wake_word[ps] = 0;
-        transition(ps, EV_RELEASED);
+        transition(ps, LifecycleEvent_KernelReleased);
         wake_zombie[ps] = 0;
         if
-        :: lc[ps] == L_DEAD -> reclaim(ps)
+        :: LC(ps) == Lifecycle_Dead -> reclaim(ps)
         :: else -> skip
         fi
      :: else ->
@@ -563,7 +588,7 @@ inline on_wake_packet() {
         :: else ->
            assert(PROP_A_packet_applied_to_its_incarnation || pg == gen[ps]);
            wake_word[ps] = gen[ps] << 1;    /* cleared before the callback */
-           transition(ps, EV_RELEASED)
+           transition(ps, LifecycleEvent_KernelReleased)
         fi
      fi
   fi
@@ -580,7 +605,7 @@ inline process_packet() {
 
 /* ========================================================================================= */
 /* No state is live: the first half of Reactor::close is over. */
-#define NONE_LIVE (!IS_LIVE(lc[0]) && !IS_LIVE(lc[1]) && !IS_LIVE(lc[2]))
+#define NONE_LIVE (!IS_LIVE(LC(0)) && !IS_LIVE(LC(1)) && !IS_LIVE(LC(2)))
 /* The user's calls are made before uvafd_close; the reactor's own steps (flush, reap, dequeue)
  * run while it is open, and during teardown once every live state has been closed. */
 #define OPEN_OR_DRAINING (!teardown_started || NONE_LIVE)
@@ -598,7 +623,7 @@ proctype Reactor() {
        acquire(s);
        kind[s] = K_POLL;
        wake_word[s] = 0;
-       transition(s, EV_OPEN);
+       transition(s, LifecycleEvent_Open);
        e_regs++;
        s = 0
      }
@@ -608,7 +633,7 @@ proctype Reactor() {
        acquire(s);
        kind[s] = K_WAKE;
        wake_word[s] = gen[s] << 1;
-       transition(s, EV_OPEN);
+       transition(s, LifecycleEvent_Open);
        pub_slot = s;              /* the handle is given to the waker thread */
        pub_gen = gen[s];
        s = 0
@@ -676,7 +701,7 @@ proctype Reactor() {
        :: skip
        :: for (j : 0 .. NSLOT - 1) {
             if
-            :: lc[j] == L_ZOMBIE && req_pending[j] -> cancel(j)
+            :: kind[j] == K_POLL && owner[j] == Owner_Closed && IN_FLIGHT(j) -> cancel(j)
             :: else -> skip
             fi
           };
@@ -711,8 +736,8 @@ end_kernel:
        /* (b) the completion writes IO_STATUS_BLOCK and AFD_POLL_INFO: that memory must still
         * be this request's (SimKernel's owner check: unowned_writes == 0) */
        assert(PROP_B_kernel_writes_only_owned_memory ||
-              (lc[kr_slot[i]] != L_FREE && gen[kr_slot[i]] == kr_gen[i] &&
-               req_pending[kr_slot[i]] && req_gen[kr_slot[i]] == kr_gen[i]));
+              (LC(kr_slot[i]) != Lifecycle_Free && gen[kr_slot[i]] == kr_gen[i] &&
+               IN_FLIGHT(kr_slot[i]) && req_gen[kr_slot[i]] == kr_gen[i]));
        port!KEY_AFD, kr_slot[i], kr_gen[i], st;
        kr_used[i] = 0;
        kr_slot[i] = 0;
@@ -777,13 +802,13 @@ init {
   /* Fill lnext[] from lifecycle_next, and check that it has exactly the 13 entries of the
    * table in docs/lifecycle.md. */
   d_step {
-    for (f : L_FREE .. L_INVALID) {
-      for (e : EV_OPEN .. EV_RECLAIM) {
+    for (f : Lifecycle_Free .. Lifecycle_Invalid) {
+      for (e : LifecycleEvent_Open .. LifecycleEvent_Reclaim) {
         for (hd : 0 .. 1) {
           lifecycle_next(f, e, hd, to);
           lnext[LNEXT_INDEX(f, e, hd)] = to;
           if
-          :: to != L_INVALID -> allowed++
+          :: to != Lifecycle_Invalid -> allowed++
           :: else -> skip
           fi
         }

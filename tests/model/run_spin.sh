@@ -66,6 +66,13 @@ for tool in spin gcc; do
   fi
 done
 
+# The model's state and event names must be the C++ enums' (a stale model checks nothing).
+if command -v python3 >/dev/null 2>&1; then
+  python3 "$here/check_names.py" || exit 1
+else
+  echo "run_spin.sh: python3 not found: the model's names are not checked against lifecycle.h" >&2
+fi
+
 [ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/uvafd-spin.XXXXXX")
 mkdir -p "$outdir" || exit 2
 outdir=$(cd "$outdir" && pwd)

@@ -77,3 +77,40 @@ TEST_CASE("lifecycle: a closed state never becomes live again", "[lifecycle]") {
     for (LifecycleEvent ev : kEvents)
       for (bool held : {false, true}) CHECK_FALSE(uvafd::lifecycle_is_live(lifecycle_next(from, ev, held)));
 }
+
+TEST_CASE("lifecycle: the two facts agree with the table", "[lifecycle]") {
+  // Reactor::transition applies reg_state_after and keeps the result only where lifecycle_next
+  // allows the step; the lifecycle derived from the result must then be the table's.
+  using uvafd::Owner;
+  using uvafd::RegState;
+  using uvafd::Request;
+  int allowed = 0;
+  for (Owner o : {Owner::Free, Owner::Live, Owner::Closed})
+    for (Request r : {Request::Idle, Request::Pending, Request::Cancelling})
+      for (LifecycleEvent ev : kEvents)
+        for (bool wake_queued : {false, true}) {
+          // A wakeup source has no AFD request: nothing cancels it.
+          if (ev == LifecycleEvent::CancelIssued && wake_queued) continue;
+          const RegState before{o, r};
+          const RegState after = uvafd::reg_state_after(before, ev, wake_queued);
+          const bool held = after.request != Request::Idle || wake_queued;
+          const Lifecycle to = lifecycle_next(uvafd::lifecycle_of(before), ev, held);
+          INFO(int(o) << "/" << int(r) << " + " << uvafd::lifecycle_event_name(ev)
+                      << " wake_queued=" << wake_queued);
+          if (to == Lifecycle::Invalid) continue;
+          CHECK(uvafd::lifecycle_of(after) == to);
+          ++allowed;
+        }
+  CHECK(allowed > 0);
+  // Each lifecycle is one combination, or a few that mean the same.
+  CHECK(uvafd::lifecycle_of({Owner::Free, Request::Idle}) == Lifecycle::Free);
+  CHECK(uvafd::lifecycle_of({Owner::Live, Request::Idle}) == Lifecycle::Active);
+  CHECK(uvafd::lifecycle_of({Owner::Live, Request::Pending}) == Lifecycle::Active);
+  CHECK(uvafd::lifecycle_of({Owner::Live, Request::Cancelling}) == Lifecycle::CancelPending);
+  CHECK(uvafd::lifecycle_of({Owner::Closed, Request::Pending}) == Lifecycle::Zombie);
+  CHECK(uvafd::lifecycle_of({Owner::Closed, Request::Cancelling}) == Lifecycle::Zombie);
+  CHECK(uvafd::lifecycle_of({Owner::Closed, Request::Idle}) == Lifecycle::Dead);
+  // A cancel with nothing in flight is refused, not turned into a request.
+  CHECK(uvafd::reg_state_after({Owner::Live, Request::Idle}, LifecycleEvent::CancelIssued, false)
+            .request == Request::Idle);
+}

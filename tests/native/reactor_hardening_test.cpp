@@ -147,20 +147,36 @@ TEST_CASE("sim: a registration whose socket is gone does not block a duplicate",
   REQUIRE(f.reactor->handle_close(h2) == 0);
 }
 
-TEST_CASE("sim: a duplicate waits for the closed registration's poll of its socket",
-          "[sim][dup]") {
-  Fixture f;
+namespace {
+
+struct BehindZombie {
+  KHandle s, dup;
+  uvafd_handle h2;
+};
+
+// A socket `s` registered, armed and closed: a zombie, its cancelled poll still out. Then
+// `dup`, another handle to the same socket, registered (h2) with read interest: closed, the
+// first does not refuse it.
+BehindZombie duplicate_behind_zombie(Fixture& f) {
   f.kernel.set_async_cancel(true);  // a cancelled poll comes back later, as on a busy system
   const KHandle s = f.kernel.socket_create();
   const KHandle dup = f.kernel.socket_duplicate(s);
   const uvafd_handle h = f.open(s);
   REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
   f.wait();
-  REQUIRE(f.reactor->handle_close(h) == 0);  // a zombie: its cancelled poll is still out
+  REQUIRE(f.reactor->handle_close(h) == 0);
   CHECK(f.stats().zombies == 1);
-  // Closed, so not refused; but it must not arm beside the zombie's poll on the same socket.
   const uvafd_handle h2 = f.open(dup);
   REQUIRE(f.reactor->poll_set_interest(h2, UVAFD_READABLE) == 0);
+  return BehindZombie{s, dup, h2};
+}
+
+}  // namespace
+
+TEST_CASE("sim: a duplicate waits for the closed registration's poll of its socket",
+          "[sim][dup]") {
+  Fixture f;
+  const auto [s, dup, h2] = duplicate_behind_zombie(f);  // must not arm beside the zombie's poll
   const uint64_t submits = f.kernel.counters().submits;
   CHECK(f.wait() == 0);
   CHECK(f.wait() == 0);
@@ -177,4 +193,70 @@ TEST_CASE("sim: a duplicate waits for the closed registration's poll of its sock
   CHECK(f.kernel.counters().max_pending_per_socket == 1);
   REQUIRE(f.reactor->handle_close(h2) == 0);
   f.kernel.set_async_cancel(false);
+}
+
+TEST_CASE("sim: a second registration of a duplicate's value joins it behind the zombie",
+          "[sim][dup]") {
+  // Once the zombie's own handle is closed the duplicate is its socket's only handle, and
+  // nothing is compared for a new registration of it: it must still be filed with the first
+  // registration of its value, for libuv's one-interest rule and for the wait.
+  Fixture f;
+  const auto [s, dup, h2] = duplicate_behind_zombie(f);
+  f.kernel.socket_close(s);  // not the socket's last handle: no LOCAL_CLOSE
+  const uvafd_handle h3 = f.open(dup);
+  CHECK(f.reactor->poll_set_interest(h3, UVAFD_READABLE) == UVAFD_EEXIST);
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.pending_on(dup) == 1);  // the zombie's, still
+  REQUIRE(f.reactor->handle_close(h2) == 0);
+  REQUIRE(f.reactor->poll_set_interest(h3, UVAFD_READABLE) == 0);
+  const uint64_t submits = f.kernel.counters().submits;
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.counters().submits == submits);  // waits for the zombie as h2 did
+  f.kernel.set_async_cancel(false);
+  f.kernel.complete_cancelled(SIZE_MAX);
+  CHECK(f.wait() == 0);
+  CHECK(f.wait() == 0);
+  CHECK(f.stats().zombies == 0);
+  f.kernel.socket_add_ready(dup, kAfdReceive);
+  REQUIRE(f.wait() == 1);
+  CHECK(same(f.events[0].handle, h3));
+  CHECK(f.kernel.counters().max_pending_per_socket == 1);
+  REQUIRE(f.reactor->handle_close(h3) == 0);
+}
+
+TEST_CASE("sim: a duplicate behind a zombie and a new socket on the zombie's value both poll",
+          "[sim][dup]") {
+  // The duplicate is filed under the zombie's value while its poll is out. Closing that value
+  // lets socket() hand it back for another socket: a registration of that one is refused
+  // nothing and waits, as any registration of a value with a zombie does; once the zombie is
+  // gone the two sockets poll side by side, neither waiting for (or cancelling) the other.
+  Fixture f;
+  const auto [s, dup, h2] = duplicate_behind_zombie(f);
+  CHECK(f.wait() == 0);
+  f.kernel.socket_close(s);  // not the socket's last handle: no LOCAL_CLOSE
+  const KHandle other = f.kernel.socket_create();
+  REQUIRE(other == s);  // the value is handed back at once
+  const uvafd_handle h3 = f.open(other);
+  REQUIRE(f.reactor->poll_set_interest(h3, UVAFD_READABLE) == 0);  // not EEXIST: another socket
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.pending_on(other) == 0);  // waits for the zombie, as it would on its value
+  f.kernel.set_async_cancel(false);
+  f.kernel.complete_cancelled(SIZE_MAX);
+  CHECK(f.wait() == 0);  // the zombie's packet
+  CHECK(f.stats().zombies == 0);
+  CHECK(f.wait() == 0);  // both armed
+  const uint64_t submits = f.kernel.counters().submits;
+  for (int i = 0; i < 4; ++i) CHECK(f.wait() == 0);
+  CHECK(f.kernel.counters().submits == submits);  // armed once each, nothing cancelled since
+  CHECK(f.kernel.pending_on(other) == 1);
+  CHECK(f.kernel.pending_on(dup) == 1);
+  f.kernel.socket_add_ready(other, kAfdReceive);
+  f.kernel.socket_add_ready(dup, kAfdReceive);
+  REQUIRE(f.wait() == 2);
+  const bool h3_first = same(f.events[0].handle, h3);
+  CHECK(same(f.events[h3_first ? 1 : 0].handle, h2));
+  CHECK(same(f.events[h3_first ? 0 : 1].handle, h3));
+  CHECK(f.kernel.counters().max_pending_per_socket == 1);
+  REQUIRE(f.reactor->handle_close(h2) == 0);
+  REQUIRE(f.reactor->handle_close(h3) == 0);
 }

@@ -100,7 +100,7 @@ TEST_CASE("sim: closing with a request in flight makes a zombie freed by its com
   CHECK(f.stats().zombies == 1);
   CHECK(f.stats().live_states == 1);
   CHECK(f.stats().active == 0);
-  CHECK(f.reactor->peek(h)->lifecycle == Lifecycle::Zombie);
+  CHECK(f.reactor->peek(h)->lifecycle() == Lifecycle::Zombie);
   CHECK(f.wait() == 0);
   CHECK(f.stats().zombies == 1);  // nothing dequeued, memory still the kernel's
   f.kernel.release_packets(100, false);

@@ -65,7 +65,8 @@ TEST_CASE("slab: a wakeup source's send and delivery touch one cache line of its
     for (auto field : {lines_of(&s->generation, sizeof s->generation),
                        lines_of(&s->user_data, sizeof s->user_data),
                        lines_of(&s->kind, sizeof s->kind),
-                       lines_of(&s->lifecycle, sizeof s->lifecycle),
+                       lines_of(&s->owner, sizeof s->owner),
+                       lines_of(&s->request, sizeof s->request),
                        lines_of(&s->slot, sizeof s->slot)}) {
       CHECK(field.first == line.first);
       CHECK(field.second == line.first);

@@ -28,7 +28,7 @@ struct Fixture {
     REQUIRE(Reactor::create(kernel, &o, &reactor) == 0);
     // The kernel may only write into a state whose request the reactor still counts in flight.
     kernel.set_owner_check([](void* context) {
-      return static_cast<PinnedState*>(context)->request_pending;
+      return static_cast<PinnedState*>(context)->request_in_flight();
     });
   }
   ~Fixture() {

@@ -20,7 +20,7 @@ TEST_CASE("wine: closing with a request in flight makes a zombie freed by the co
   CHECK(r.stats().zombies == 1);
   CHECK(r.stats().live_states == 1);
   CHECK(r.stats().active == 0);
-  CHECK(r.reactor->peek(h)->lifecycle == uvafd::Lifecycle::Zombie);
+  CHECK(r.reactor->peek(h)->lifecycle() == uvafd::Lifecycle::Zombie);
   CHECK(r.wait_until([&] { return r.stats().live_states == 0; }));
   CHECK(r.stats().zombies == 0);
   CHECK(r.events.empty());  // nothing reached the closed registration
