@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark for real libuv 1.44.2, uvafd and the raw-ntdll floor under Wine; the
+# Runs every benchmark for real libuv (UVAFD_LIBUV_VERSION), uvafd and the raw-ntdll floor under Wine; the
 # report tool (tools/report/bench_report.py) then prints the table and writes
 # docs/benchmarks.md and docs/benchmarks.png. Called by tools/bench.sh.
 #
@@ -87,7 +87,7 @@ rounds_of() {  # scenario -> how many rounds it runs
   case $1 in idle) echo "$idle_rounds" ;; async) echo "$async_rounds" ;; *) echo "$rounds" ;; esac
 }
 all_rounds=$(printf '%s\n' "$rounds" "$idle_rounds" "$async_rounds" | sort -n | tail -n 1)
-echo "bench: $rounds round(s) of ${secs} s runs (libuv 1.44.2, uvafd, floor; async: $async_rounds, idle: $idle_rounds), Wine prefix $WINEPREFIX"
+echo "bench: $rounds round(s) of ${secs} s runs (libuv $libuv_version, uvafd, floor; async: $async_rounds, idle: $idle_rounds), Wine prefix $WINEPREFIX"
 run_rounds "$all_rounds" 0
 echo "memory ($mem_n handles, once)  [$(($(date +%s) - started)) s]"
 for p in "${progs[@]}"; do run_one 1 "$p" memory "$mem_n" 1; done
@@ -118,7 +118,7 @@ fi
 bench_meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "elapsed=$(($(date +%s) - started))" \
   "nproc=$(nproc)" "cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)" \
   "kernel=$(uname -r)" "wine_version=$("$wine" --version 2>/dev/null || echo unknown)" \
-  "load_before=$load_before" "load_after=$(load_average)" "secs=$secs" "rounds=$rounds" \
+  "load_before=$load_before" "load_after=$(load_average)" "secs=$secs" "rounds=$rounds" "libuv_version=$libuv_version" \
   "async_rounds=$async_rounds" "idle_rounds=$idle_rounds" "idle_n=$idle_n" "mem_n=$mem_n" \
   "trace=$do_trace" "docs=${UVAFD_BENCH_DOCS:-1}" "cases=$(IFS=';'; echo "${cases[*]}")" \
   "trace_cases=$(IFS=';'; echo "${trace_cases[*]}")" "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" \

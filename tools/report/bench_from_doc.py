@@ -62,7 +62,8 @@ def uv(text):
          r"^- Machine: (\d+) CPUs, (.*); Linux (.*?); (.*) \(Debian `wine64`\)"),
         ("load_before load_after", r"before the run: (.*); after: (.*)\.$"),
         ("rounds async_rounds idle_rounds", r"repeated (\d+) time\(s\) \(scenario 1: (\d+), 5: (\d+)\)"),
-        ("secs", r"^- Each timed run lasts (\S+) s"), ("idle_n", r" of (\d+) asked for;"))))
+        ("secs", r"^- Each timed run lasts (\S+) s"),
+        ("libuv_version", r"^  real libuv (\S+) \(`bench_uv_libuv\.exe`\)"), ("idle_n", r" of (\d+) asked for;"))))
     records = _measurements(text)
     mem = [r["req"] for r in records if r["type"] == "result" and r["scenario"] == "memory"]
     meta["mem_n"] = mem[0] if mem else "10000"

@@ -68,7 +68,7 @@ class Report:
     """What both reports read the same way from one run's record."""
 
     META = ("date", "elapsed", "nproc", "kernel", "wine_version", "load_before", "load_after",
-            "secs", "rounds", "idle_rounds")
+            "secs", "rounds", "idle_rounds", "libuv_version")
 
     def __init__(self, records):
         self.nb = bench_record.Numbers(records)
@@ -94,7 +94,7 @@ class Report:
         return values, {"failures": bool(failures)}
 
 
-# ---- docs/benchmarks.md: uvafd against libuv 1.44.2 and the raw-ntdll floor ----------------
+# ---- docs/benchmarks.md: uvafd against real libuv and the raw-ntdll floor -------------------
 
 PROGRAMS = ("uvafd", "libuv", "floor")
 # Throughput rows: label, unit, scenario, the N of each row, target, (ratio, goal)s, chart label.

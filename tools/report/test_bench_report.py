@@ -40,6 +40,15 @@ class CommittedDocsRerender(unittest.TestCase):
     def test_benchmarks_epoll_md(self):
         self.check("epoll", "benchmarks-epoll.md")
 
+    def test_the_libuv_version_is_the_runs(self):
+        # The baseline is the tree's libuv (bench/run.sh): a report must name the one measured.
+        with open(os.path.join(ROOT, "docs", "benchmarks.md"), encoding="utf-8") as f:
+            text = f.read()
+        text = text.replace("real libuv 1.44.2 (", "real libuv 9.8.7 (")
+        out = bench_report.REPORTS["uv"][0](bench_from_doc.EXTRACT["uv"](text)).markdown()
+        self.assertIn("real libuv 9.8.7 (`bench_uv_libuv.exe`)", out)
+        self.assertNotIn("libuv 1.44.2", out)
+
 
 class ThroughputVerdicts(unittest.TestCase):
     def verdict(self, lines):
