@@ -469,21 +469,19 @@ void Reactor::release_socket(KHandle key) {
   // Nothing is in flight under the key: whoever waited re-arms before the next wait. A
   // registration filed under another value's key (another_handle_polled) goes back under its
   // own: it waited only for that poll, and the value may name another socket once reused.
+  const auto rearm = [this](PinnedState* w) {
+    if (!w->waiting_for_base) return;
+    w->waiting_for_base = false;
+    queue_update(w);
+  };
   for (;;) {
     PinnedState* w = bases_.find_on(key, [key](PinnedState* o) { return o->base_socket != key; });
     if (!w) break;
     bases_.rekey(w, w->base_socket);
     --borrowed_keys_;
-    if (w->waiting_for_base) {
-      w->waiting_for_base = false;
-      queue_update(w);
-    }
+    rearm(w);
   }
-  bases_.for_each_on(key, [this](PinnedState* w) {
-    if (!w->waiting_for_base) return;
-    w->waiting_for_base = false;
-    queue_update(w);
-  });
+  bases_.for_each_on(key, rearm);
 }
 
 // ---------------------------------------------------------------------------------------------
