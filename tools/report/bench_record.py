@@ -1,5 +1,5 @@
 """The benchmarks' run record: what one run of bench/run.sh or ports/epoll/bench/run.sh
-measured, as JSON lines, and the per-(program, scenario, N) statistics computed from it.
+measured, as a list of dicts, and the per-(program, scenario, N) statistics computed from it.
 
 The benchmark programs print one line per measurement, "result lib=L scenario=S n=N value=V
 unit=U key=value...", and the uvafd build one "nt ..." line of NT call counters; the round
@@ -7,7 +7,7 @@ loop prefixes "round=R req=N" (N as asked for). Those lines are parsed here and 
 The programs keep that text format rather than printing JSON: the smoke tests and the reports'
 "Raw results" sections show it as it is, and a record rebuilt from a committed report
 (bench_from_doc.py) then holds exactly what the programs printed.
-A record is one JSON object per line:
+A record is a list of dicts:
   {"type": "meta", ...}             the run's settings and machine (strings, as the shell saw them)
   {"type": "result" | "nt", "round", "req", "program", "scenario", "value", "unit",
    "fields": {...}, "raw": "..."}   one measurement (raw: the line as printed, for the report)
@@ -16,7 +16,6 @@ A record is one JSON object per line:
                                     wineserver requests per event (bench/trace_count.sh)
 """
 
-import json
 import os
 import re
 from collections import defaultdict
@@ -101,17 +100,6 @@ def collect(work):
             records.append(trace_record(*p, *outputs))
     import libuv_bench  # libuv's own benchmark runner: its output is parsed there
     return records + libuv_bench.collect(work)
-
-
-def save(records, path):
-    with open(path, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, sort_keys=False) + "\n")
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def summaries(records):

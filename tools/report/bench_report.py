@@ -4,9 +4,8 @@ verdicts, prints the table and renders docs/benchmarks.md, docs/benchmarks-epoll
 chart from the templates in templates/ (the prose lives there; this file fills in numbers).
 
   bench_report.py uv|epoll --work DIR [--out-dir docs]   the round loop's work directory (see
-                    bench/rounds.sh): writes DIR/run.jsonl, prints the table and renders the
-                    report into --out-dir unless the run's meta says docs=0
-  bench_report.py uv|epoll --record FILE [--out MD]   renders a saved record (no chart)
+                    bench/rounds.sh): prints the table and renders the report into --out-dir
+                    unless the run's meta says docs=0
   bench_report.py uv|epoll --from-doc MD [--out MD]   renders from the numbers of a rendered doc
   bench_report.py uv --work DIR --keep-doc MD   a run of libuv's own benchmarks only
                     (UVAFD_BENCH_ONLY_LIBUV=1): the other sections keep MD's numbers
@@ -385,9 +384,8 @@ def main(argv=None):
     ap.add_argument("which", choices=sorted(REPORTS))
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--work", help="the round loop's work directory")
-    src.add_argument("--record", help="a saved run.jsonl")
     src.add_argument("--from-doc", help="a rendered report, read back into a record")
-    ap.add_argument("--out", help="the Markdown file to write (--record, --from-doc)")
+    ap.add_argument("--out", help="the Markdown file to write (--from-doc)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"),
                     help="--work: the folder of the report (and chart), default docs/")
     ap.add_argument("--keep-doc", help="--work: take every record but libuv's own benchmarks' from "
@@ -402,10 +400,8 @@ def main(argv=None):
             is_libuv = lambda r: r.get("type") == "libuv_bench"
             records = [dict(kept[0], **libuv_meta)] + [r for r in kept[1:] if not is_libuv(r)] + \
                 [r for r in records if is_libuv(r)]
-        bench_record.save(records, os.path.join(args.work, "run.jsonl"))
     else:
-        records = (bench_record.load(args.record) if args.record
-                   else bench_from_doc.read(args.from_doc, args.which))
+        records = bench_from_doc.read(args.from_doc, args.which)
     report = cls(records)
     out = args.out
     if args.work:
