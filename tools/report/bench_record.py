@@ -39,14 +39,23 @@ def number(text):
     return float(m.group(0)) if m else 0.0
 
 
+def value_of(word):
+    """The value of a "key=value" word: "" without "=", up to a second "=" (as awk's split)."""
+    return (word.split("=") + [""])[1]
+
+
+def fields_of(words):
+    """{key: value} of "key=value" words: every such line of the benchmarks is read here."""
+    return {w.split("=")[0]: value_of(w) for w in words}
+
+
 def parse_line(line):
     """'round=R req=N result|nt key=value...' -> a measurement record, or None."""
     words = line.split()
     kind = next((i for i, w in enumerate(words) if w in ("result", "nt")), None)
     if kind is None:
         return None
-    value_of = lambda w: (w.split("=") + [""])[1]
-    fields = {w.split("=")[0]: value_of(w) for w in words[kind + 1:]}
+    fields = fields_of(words[kind + 1:])
     return {"type": words[kind], "round": value_of(words[0]),
             "req": value_of(words[1]) if len(words) > 1 else "",
             "program": fields.get("lib", ""), "scenario": fields.get("scenario", ""),
@@ -59,8 +68,8 @@ def trace_record(program, scenario, n, k1, k2, out_a, out_b, names_a, names_b):
     start-up and teardown cancel out; and the same per request name (>= 0.05 kept), the
     largest first. out_*: trace_count.sh's "requests=R events=E"; names_*: its "count name"."""
     def grab(text, key):
-        m = re.search(r"(?:^|\s)%s=(\d+)" % key, text or "")
-        return int(m.group(1)) if m else None
+        v = fields_of((text or "").split()).get(key, "")
+        return int(v) if v.isdigit() else None
     ra, ea, rb, eb = (grab(t, k) for t in (out_a, out_b) for k in ("requests", "events"))
     rec = {"type": "trace", "program": program, "scenario": scenario, "n": n, "k1": k1, "k2": k2,
            "per": None, "names": None}

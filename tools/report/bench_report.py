@@ -81,9 +81,8 @@ class Report:
 
     def fields(self, p, sc, n, field):
         """The text of a key=value field of program P's result lines of scenario SC N."""
-        return [m.group(1) for r in self.nb.lines(("result",))
-                if r["program"] == p and r["scenario"] == sc and r["req"] == n
-                for m in [re.match(r".* %s=([^ ]*)" % re.escape(field), r["raw"])] if m]
+        return [r["fields"][field] for r in self.nb.lines(("result",))
+                if r["program"] == p and r["scenario"] == sc and r["req"] == n and field in r["fields"]]
 
     def values(self):
         failures = self.nb.failures()
@@ -210,8 +209,8 @@ class UvReport(Report):
         u, l, f = (g(p, "memory", self.mem_n) for p in PROGRAMS)
         self.row("6. memory per registered poll handle (lower is better)", "bytes", u, l, f,
                  "<= libuv", self.count("yes" if u is not None and u <= (l or 0) else "no"))
-        self.handle_struct = next((m.group(1) or None for r in self.nb.lines()
-                                   for m in [re.search(r"handle_struct=([0-9]*)", r["raw"])] if m), None)
+        self.handle_struct = next((r["fields"]["handle_struct"] or None for r in self.nb.lines()
+                                   if "handle_struct" in r["fields"]), None)
         if self.handle_struct and u is not None and l is not None:
             # The same with the caller's own handle struct counted (the floor has none).
             hs = float(self.handle_struct)

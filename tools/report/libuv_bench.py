@@ -20,7 +20,7 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_record import read  # noqa: E402
+from bench_record import fields_of, read  # noqa: E402
 from stats import fmt, interval, md_table, pct, printed, reached, summarize  # noqa: E402
 
 _N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
@@ -67,7 +67,7 @@ def raw_line(rec):
 
 
 def parse_raw(line):
-    f = dict(w.split("=", 1) for w in line.split() if "=" in w)
+    f = fields_of(line.split())
     if "bench" not in f:
         return None
     rec = {"type": "libuv_bench", "round": f.get("round", ""), "program": f.get("lib", ""),
