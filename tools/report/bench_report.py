@@ -88,7 +88,8 @@ class Report:
         failures = self.nb.failures()
         values = {k: self.meta.get(k) for k in self.META}
         values.update(idle_n=self.idle_n, failures="\n".join("- " + f for f in failures),
-                      raw_results=block(r["raw"] for r in self.nb.lines()))
+                      raw_results=block(r["raw"] for r in self.nb.lines()),
+                      run_record=bench_from_doc.record_block(self.nb.records))
         return values, {"failures": bool(failures)}
 
 
@@ -394,13 +395,13 @@ def main(argv=None):
     if args.work:
         records = bench_record.collect(args.work)
         if args.keep_doc:
-            kept = bench_from_doc.read(args.keep_doc, "uv")
+            kept = bench_from_doc.read(args.keep_doc)
             libuv_meta = {k: v for k, v in records[0].items() if k.startswith("libuv_bench") or k == "docs"}
             is_libuv = lambda r: r.get("type") == "libuv_bench"
             records = [dict(kept[0], **libuv_meta)] + [r for r in kept[1:] if not is_libuv(r)] + \
                 [r for r in records if is_libuv(r)]
     else:
-        records = bench_from_doc.read(args.from_doc, args.which)
+        records = bench_from_doc.read(args.from_doc)
     report = cls(records)
     out = args.out
     if args.work:
