@@ -6,7 +6,7 @@ unit=U key=value...", and the uvafd build one "nt ..." line of NT call counters;
 loop prefixes "round=R req=N" (N as asked for). Those lines are parsed here and nowhere else.
 The programs keep that text format rather than printing JSON: the smoke tests and the reports'
 "Raw results" sections show it as it is, and a record rebuilt from a committed report
-(bench_from_doc.py) then holds exactly what the programs printed.
+(bench_report.py --from-doc) then holds exactly what the programs printed.
 A record is a list of dicts:
   {"type": "meta", ...}             the run's settings and machine (strings, as the shell saw them)
   {"type": "result" | "nt", "round", "req", "program", "scenario", "value", "unit",
@@ -20,7 +20,7 @@ import os
 import re
 from collections import defaultdict
 
-from stats import summarize, printed
+from stats import summarize
 
 # The paired ratios over the rounds: the programs of one round run back to back, so a slow
 # change in the machine's load cancels out of each. r_aa divides the uvafd binary by itself
@@ -142,30 +142,3 @@ def summary_lines(summ):
     (sorted), the format bench/stats.awk printed: the tests compare against it."""
     return sorted("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (key, field, s.median, s.min, s.max, s.count, s.lo,
                                                             s.hi, s.conf) for (key, field), s in summ.items())
-
-
-class Numbers:
-    """The statistics of one run, read the way the reports read them (printed precision)."""
-
-    def __init__(self, records):
-        self.records = records
-        self.meta = next((r for r in records if r.get("type") == "meta"), {})
-        self._s = {kf: printed(s) for kf, s in summaries(records).items()}
-        self.traces = {(t["program"], t["scenario"], t["n"]): t
-                       for t in records if t.get("type") == "trace"}
-
-    def summary(self, key, scenario, n, field="value"):
-        return self._s.get(("%s %s %s" % (key, scenario, n), field))
-
-    def get(self, key, scenario, n, field="value", which="median"):
-        s = self.summary(key, scenario, n, field)
-        return None if s is None else getattr(s, which)
-
-    def trace(self, program, scenario, n):
-        return self.traces.get((program, scenario, str(n)))
-
-    def lines(self, kind=("result", "nt")):
-        return [r for r in self.records if r.get("type") in kind]
-
-    def failures(self):
-        return [r["text"] for r in self.records if r.get("type") == "failure"]
