@@ -59,23 +59,23 @@ def parse(name, text):
     return float(m.group(1).replace(",", "")), unit, higher
 
 
-def raw_line(rec):
-    """The record as the report's raw block shows it and bench_from_doc reads it back."""
-    return "round=%s lib=%s bench=%s status=%s value=%s unit=%s" % (
-        rec["round"], rec["program"], rec["bench"], rec["status"],
-        "-" if rec["value"] is None else "%.6g" % rec["value"], (rec["unit"] or "-").replace(" ", "_"))
+def make(round_, program, bench, status, value, unit):
+    """A record, with its line as the report's raw block shows it and --from-doc reads back."""
+    rec = {"type": "libuv_bench", "round": str(round_), "program": program, "bench": bench,
+           "status": status, "value": value, "unit": unit}
+    rec["raw"] = "round=%s lib=%s bench=%s status=%s value=%s unit=%s" % (
+        rec["round"], program, bench, status, "-" if value is None else "%.6g" % value,
+        (unit or "-").replace(" ", "_"))
+    return rec
 
 
 def parse_raw(line):
     f = fields_of(line.split())
     if "bench" not in f:
         return None
-    rec = {"type": "libuv_bench", "round": f.get("round", ""), "program": f.get("lib", ""),
-           "bench": f["bench"], "status": f.get("status", ""),
-           "value": None if f.get("value", "-") == "-" else float(f["value"]),
-           "unit": None if f.get("unit", "-") == "-" else f["unit"].replace("_", " ")}
-    rec["raw"] = raw_line(rec)
-    return rec
+    return make(f.get("round", ""), f.get("lib", ""), f["bench"], f.get("status", ""),
+                None if f.get("value", "-") == "-" else float(f["value"]),
+                None if f.get("unit", "-") == "-" else f["unit"].replace("_", " "))
 
 
 def record(round_, program, bench, status, text):
@@ -84,10 +84,7 @@ def record(round_, program, bench, status, text):
     got = parse(bench, text) if status == "ok" else None
     if status == "ok" and got is None:
         status = "unparsed"
-    rec = {"type": "libuv_bench", "round": str(round_), "program": program, "bench": bench,
-           "status": status, "value": got and got[0], "unit": got and got[1]}
-    rec["raw"] = raw_line(rec)
-    return rec
+    return make(round_, program, bench, status, got and got[0], got and got[1])
 
 
 def collect(work):
