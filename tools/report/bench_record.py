@@ -135,10 +135,3 @@ def summaries(records):
             if x is not None and y is not None and y > 0:
                 vals[(name + " " + screq, "value")].append(x / y)
     return {kf: summarize(v) for kf, v in vals.items()}
-
-
-def summary_lines(summ):
-    """The summaries as text, one "KEY FIELD median min max count lo hi confidence" line each
-    (sorted), the format bench/stats.awk printed: the tests compare against it."""
-    return sorted("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (key, field, s.median, s.min, s.max, s.count, s.lo,
-                                                            s.hi, s.conf) for (key, field), s in summ.items())

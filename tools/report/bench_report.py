@@ -77,8 +77,8 @@ def record_block(records):
 
 
 def from_doc(text):
-    block = text[text.index(RECORD_BEGIN) + len(RECORD_BEGIN):]
-    kept = [json.loads(line) for line in block[:block.index("-->\n")].splitlines()]
+    rest = text[text.index(RECORD_BEGIN) + len(RECORD_BEGIN):]
+    kept = [json.loads(line) for line in rest[:rest.index("-->\n")].splitlines()]
     # Scenario lines carry "req=", libuv's own benchmarks' lines (libuv_bench.make) "bench=".
     measured = [r for r in map(bench_record.parse_line, re.findall(r"^round=\S* req=.*$", text, re.M)) if r]
     measured += [r for r in map(libuv_bench.parse_raw, re.findall(r"^round=\S* lib=\S* bench=.*$", text, re.M))

@@ -148,11 +148,9 @@ class Section:
                     ["benchmark", "unit", "uvafd", "libuv", "uvafd/libuv", "A/A (uvafd/uvafd)", "rounds",
                      "confidence", ">= 1.0x libuv", "runs without a result"], "llrrrrrrll", self.rows),
                 "libuv_bench_left_out": left,
-                "libuv_bench_not_run": m.get("libuv_bench_not_run", "") or "none",
-                "libuv_bench_not_selected": m.get("libuv_bench_not_selected", "") or "none",
-                "libuv_bench_rounds": m.get("libuv_bench_rounds", "?"),
-                "libuv_bench_date": m.get("libuv_bench_date", "?"),
-                "libuv_bench_load": m.get("libuv_bench_load", "?"),
+                **{"libuv_bench_" + k: m.get("libuv_bench_" + k, "") or "none"
+                   for k in ("not_run", "not_selected")},
+                **{"libuv_bench_" + k: m.get("libuv_bench_" + k, "?") for k in ("rounds", "date", "load")},
                 "libuv_bench_met": str(t["yes"]), "libuv_bench_noise": str(t["noise"]),
                 "libuv_bench_total": str(sum(t.values())),
                 "libuv_bench_raw": "".join(r["raw"] + "\n" for r in self.recs)}
