@@ -77,6 +77,8 @@ def record_block(records):
 
 
 def from_doc(text):
+    if RECORD_BEGIN not in text:
+        raise SystemExit("bench_report.py: the report has no run record block (rendered before 2026-12-02)")
     rest = text[text.index(RECORD_BEGIN) + len(RECORD_BEGIN):]
     kept = [json.loads(line) for line in rest[:rest.index("-->\n")].splitlines()]
     # Scenario lines carry "req=", libuv's own benchmarks' lines (libuv_bench.make) "bench=".
@@ -290,8 +292,9 @@ class UvReport(Report):
         values.update(
             cpu=self.meta.get("cpu") or "unknown CPU", handle_struct=self.handle_struct or "?",
             targets_met=str(t["yes"]), targets_total=str(sum(t.values())), targets_noise=str(t["noise"]),
-            targets_not_met=str(t["no"]), async_range=self.async_range(),
-            pingpong_range=self.range_of("pingpong", "1"))
+            targets_not_met=str(t["no"]), pingpong_range=self.range_of("pingpong", "1"),
+            async_range="%s wakeups/s with 1 sender thread, %s with 2 and %s with 4" % tuple(
+                self.range_of("async", k) for k in ("1", "2", "4")))
         values["results_table"] = md_table(
             ["scenario", "unit", "uvafd", "libuv", "floor", "uvafd/libuv", "uvafd/floor", "target", "met"],
             "llrrrrrll", self.rows)
@@ -335,10 +338,6 @@ class UvReport(Report):
         """The lowest and highest rate of any program over the rounds of scenario SC N."""
         got = [s for s in (self.summary(p, sc, n) for p in PROGRAMS) if s is not None]
         return "%s to %s" % (fmt(min(s.min for s in got)), fmt(max(s.max for s in got))) if got else "-"
-
-    def async_range(self):
-        return "%s wakeups/s with 1 sender thread, %s with 2 and %s with 4" % tuple(
-            self.range_of("async", t) for t in ("1", "2", "4"))
 
     def chart(self, png):
         """Renders the chart with gnuplot; False when gnuplot is not installed."""
@@ -415,12 +414,6 @@ class EpollReport(Report):
 REPORTS = {"uv": (UvReport, "benchmarks.md"), "epoll": (EpollReport, "benchmarks-epoll.md")}
 
 
-def write(path, text):
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("which", choices=sorted(REPORTS))
@@ -455,7 +448,9 @@ def main(argv=None):
             png = os.path.join(os.path.dirname(out), "benchmarks.png")
             report.meta["chart"] = "1" if report.chart(png) else "0"
     if out:
-        write(out, report.markdown())
+        with open(out + ".tmp", "w", encoding="utf-8") as f:
+            f.write(report.markdown())
+        os.replace(out + ".tmp", out)
         print("wrote " + out)
     else:
         sys.stdout.write(report.markdown())
