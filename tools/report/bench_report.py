@@ -23,12 +23,11 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import bench_record  # noqa: E402
-import libuv_bench  # noqa: E402
-from stats import fmt, interval, md_table, median_of_sorted, pct, printed, reached, two  # noqa: E402
+import bench_record
+import libuv_bench
+from stats import fmt, interval, md_table, median_of_sorted, pct, printed, reached, two
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TEMPLATES = os.path.join(HERE, "templates")
 

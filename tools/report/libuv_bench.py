@@ -18,10 +18,8 @@ import re
 import sys
 from collections import Counter
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from bench_record import fields_of, read  # noqa: E402
-from stats import fmt, interval, md_table, pct, printed, reached, summarize  # noqa: E402
+from bench_record import fields_of, read
+from stats import fmt, interval, md_table, pct, printed, reached, summarize
 
 _N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
 # (benchmark name pattern, output pattern, unit, higher is better)
