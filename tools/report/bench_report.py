@@ -77,7 +77,8 @@ def record_block(records):
 
 def from_doc(text):
     if RECORD_BEGIN not in text:
-        raise SystemExit("bench_report.py: the report has no run record block (rendered before 2026-12-02)")
+        raise SystemExit("bench_report.py: the report has no run record block to read back (one rendered "
+                         "before bench_report.py wrote it)")
     rest = text[text.index(RECORD_BEGIN) + len(RECORD_BEGIN):]
     kept = [json.loads(line) for line in rest[:rest.index("-->\n")].splitlines()]
     # Scenario lines carry "req=", libuv's own benchmarks' lines (libuv_bench.make) "bench=".

@@ -118,15 +118,6 @@ def libuv_version(source_dir):
     return ".".join(map(field, ("MAJOR", "MINOR", "PATCH")))
 
 
-def read_floor_list(path):
-    return [line for line in map(str.strip, lines_of(read_text(path))) if line and not line.startswith("#")]
-
-
-def floor_of(count):
-    """FLOOR_PERCENT of count, rounded up: 90% of 10 listed tests is 9, of 364 is 328."""
-    return (count * FLOOR_PERCENT + 99) // 100
-
-
 def floor_list_from_report(path):
     """The tests that pass on real libuv in a report's table (report.md, or the docs' copy)."""
     rows = ([c.strip() for c in line.strip().strip("|").split("|")]
@@ -271,10 +262,11 @@ def floor_verdict(args, version, results, missing, libuv_result):
             "full run on a quiet machine, check that run's failures are Wine's, and commit it: "
             "python3 tools/report/upstream_judge.py floor-list BUILD/upstream-tests/report.md"
             " > upstream-tests/floor/libuv-%s.txt" % (version, floor_path, version))
-    listed = set(read_floor_list(floor_path))
+    listed = {line for line in map(str.strip, lines_of(read_text(floor_path)))
+              if line and not line.startswith("#")}
     in_run = [name for name in [r[1] for r in results] + missing if name in listed]
     passed = [name for name in in_run if libuv_result.get(name) == "pass"]
-    floor = floor_of(len(in_run))
+    floor = (len(in_run) * FLOOR_PERCENT + 99) // 100  # rounded up: 90% of 10 is 9, of 364 is 328
     line = ("Floor: real libuv passed %d of the %d tests of this run that "
             "upstream-tests/floor/libuv-%s.txt lists (floor: %d, %d%%)."
             % (len(passed), len(in_run), version, floor, FLOOR_PERCENT))
