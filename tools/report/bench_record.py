@@ -1,13 +1,13 @@
 """The benchmarks' run record: what one run of bench/run.sh or ports/epoll/bench/run.sh
-measured, as JSON lines, and the per-(program, scenario, N) statistics computed from it.
+measured, as a list of dicts, and the per-(program, scenario, N) statistics computed from it.
 
 The benchmark programs print one line per measurement, "result lib=L scenario=S n=N value=V
 unit=U key=value...", and the uvafd build one "nt ..." line of NT call counters; the round
 loop prefixes "round=R req=N" (N as asked for). Those lines are parsed here and nowhere else.
 The programs keep that text format rather than printing JSON: the smoke tests and the reports'
 "Raw results" sections show it as it is, and a record rebuilt from a committed report
-(bench_from_doc.py) then holds exactly what the programs printed.
-A record is one JSON object per line:
+(bench_report.py --from-doc) then holds exactly what the programs printed.
+A record is a list of dicts:
   {"type": "meta", ...}             the run's settings and machine (strings, as the shell saw them)
   {"type": "result" | "nt", "round", "req", "program", "scenario", "value", "unit",
    "fields": {...}, "raw": "..."}   one measurement (raw: the line as printed, for the report)
@@ -16,12 +16,11 @@ A record is one JSON object per line:
                                     wineserver requests per event (bench/trace_count.sh)
 """
 
-import json
 import os
 import re
 from collections import defaultdict
 
-from stats import summarize, printed
+from stats import summarize
 
 # The paired ratios over the rounds: the programs of one round run back to back, so a slow
 # change in the machine's load cancels out of each. r_aa divides the uvafd binary by itself
@@ -40,14 +39,23 @@ def number(text):
     return float(m.group(0)) if m else 0.0
 
 
+def value_of(word):
+    """The value of a "key=value" word: "" without "=", up to a second "=" (as awk's split)."""
+    return (word.split("=") + [""])[1]
+
+
+def fields_of(words):
+    """{key: value} of "key=value" words: every such line of the benchmarks is read here."""
+    return {w.split("=")[0]: value_of(w) for w in words}
+
+
 def parse_line(line):
     """'round=R req=N result|nt key=value...' -> a measurement record, or None."""
     words = line.split()
     kind = next((i for i, w in enumerate(words) if w in ("result", "nt")), None)
     if kind is None:
         return None
-    value_of = lambda w: (w.split("=") + [""])[1]
-    fields = {w.split("=")[0]: value_of(w) for w in words[kind + 1:]}
+    fields = fields_of(words[kind + 1:])
     return {"type": words[kind], "round": value_of(words[0]),
             "req": value_of(words[1]) if len(words) > 1 else "",
             "program": fields.get("lib", ""), "scenario": fields.get("scenario", ""),
@@ -60,8 +68,8 @@ def trace_record(program, scenario, n, k1, k2, out_a, out_b, names_a, names_b):
     start-up and teardown cancel out; and the same per request name (>= 0.05 kept), the
     largest first. out_*: trace_count.sh's "requests=R events=E"; names_*: its "count name"."""
     def grab(text, key):
-        m = re.search(r"(?:^|\s)%s=(\d+)" % key, text or "")
-        return int(m.group(1)) if m else None
+        v = fields_of((text or "").split()).get(key, "")
+        return int(v) if v.isdigit() else None
     ra, ea, rb, eb = (grab(t, k) for t in (out_a, out_b) for k in ("requests", "events"))
     rec = {"type": "trace", "program": program, "scenario": scenario, "n": n, "k1": k1, "k2": k2,
            "per": None, "names": None}
@@ -103,17 +111,6 @@ def collect(work):
     return records + libuv_bench.collect(work)
 
 
-def save(records, path):
-    with open(path, "w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, sort_keys=False) + "\n")
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def summaries(records):
     """{(key, field): Summary}; key is "PROGRAM SCENARIO N" for a program and "RATIO SCENARIO N"
     for a paired ratio of PAIRS; fields: value, iters_max and iters_mean (close), nt_* per
@@ -138,37 +135,3 @@ def summaries(records):
             if x is not None and y is not None and y > 0:
                 vals[(name + " " + screq, "value")].append(x / y)
     return {kf: summarize(v) for kf, v in vals.items()}
-
-
-def summary_lines(summ):
-    """The summaries as text, one "KEY FIELD median min max count lo hi confidence" line each
-    (sorted), the format bench/stats.awk printed: the tests compare against it."""
-    return sorted("%s %s %.6g %.6g %.6g %d %.6g %.6g %.3f" % (key, field, s.median, s.min, s.max, s.count, s.lo,
-                                                            s.hi, s.conf) for (key, field), s in summ.items())
-
-
-class Numbers:
-    """The statistics of one run, read the way the reports read them (printed precision)."""
-
-    def __init__(self, records):
-        self.records = records
-        self.meta = next((r for r in records if r.get("type") == "meta"), {})
-        self._s = {kf: printed(s) for kf, s in summaries(records).items()}
-        self.traces = {(t["program"], t["scenario"], t["n"]): t
-                       for t in records if t.get("type") == "trace"}
-
-    def summary(self, key, scenario, n, field="value"):
-        return self._s.get(("%s %s %s" % (key, scenario, n), field))
-
-    def get(self, key, scenario, n, field="value", which="median"):
-        s = self.summary(key, scenario, n, field)
-        return None if s is None else getattr(s, which)
-
-    def trace(self, program, scenario, n):
-        return self.traces.get((program, scenario, str(n)))
-
-    def lines(self, kind=("result", "nt")):
-        return [r for r in self.records if r.get("type") in kind]
-
-    def failures(self):
-        return [r["text"] for r in self.records if r.get("type") == "failure"]

@@ -4,16 +4,17 @@ verdicts, prints the table and renders docs/benchmarks.md, docs/benchmarks-epoll
 chart from the templates in templates/ (the prose lives there; this file fills in numbers).
 
   bench_report.py uv|epoll --work DIR [--out-dir docs]   the round loop's work directory (see
-                    bench/rounds.sh): writes DIR/run.jsonl, prints the table and renders the
-                    report into --out-dir unless the run's meta says docs=0
-  bench_report.py uv|epoll --record FILE [--out MD]   renders a saved record (no chart)
-  bench_report.py uv|epoll --from-doc MD [--out MD]   renders from the numbers of a rendered doc
+                    bench/rounds.sh): prints the table and renders the report into --out-dir
+                    unless the run's meta says docs=0
+  bench_report.py uv|epoll --from-doc MD [--out MD]   renders from the numbers of a rendered doc:
+                    its raw results and the record block it ends with (record_block)
   bench_report.py uv --work DIR --keep-doc MD   a run of libuv's own benchmarks only
                     (UVAFD_BENCH_ONLY_LIBUV=1): the other sections keep MD's numbers
 """
 
 import argparse
 import collections
+import json
 import os
 import re
 import shutil
@@ -22,13 +23,11 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import bench_from_doc  # noqa: E402
-import bench_record  # noqa: E402
-import libuv_bench  # noqa: E402
-from stats import fmt, interval, md_table, median_of_sorted, pct, reached, two  # noqa: E402
+import bench_record
+import libuv_bench
+from stats import fmt, interval, md_table, median_of_sorted, pct, printed, reached, two
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TEMPLATES = os.path.join(HERE, "templates")
 
@@ -64,33 +63,77 @@ def block(lines):
     return "".join(line + "\n" for line in lines)
 
 
+# A report's last lines: what its raw results do not hold, one JSON object a line. --from-doc
+# reads a report back from them and its raw results (the lines the programs printed), so a
+# committed report re-renders from its own numbers after a change of wording: the test of the
+# templates (test_bench_report.py).
+RECORD_BEGIN = "<!-- The run's settings, failures and traces, for bench_report.py --from-doc:\n"
+
+
+def record_block(records):
+    kept = (r for r in records if r.get("type") in ("meta", "failure", "trace"))
+    return RECORD_BEGIN + "".join(json.dumps(r) + "\n" for r in kept) + "-->\n"
+
+
+def from_doc(text):
+    if RECORD_BEGIN not in text:
+        raise SystemExit("bench_report.py: the report has no run record block to read back (one rendered "
+                         "before bench_report.py wrote it)")
+    rest = text[text.index(RECORD_BEGIN) + len(RECORD_BEGIN):]
+    kept = [json.loads(line) for line in rest[:rest.index("-->\n")].splitlines()]
+    # Scenario lines carry "req=", libuv's own benchmarks' lines (libuv_bench.make) "bench=".
+    measured = [r for r in map(bench_record.parse_line, re.findall(r"^round=\S* req=.*$", text, re.M)) if r]
+    measured += [r for r in map(libuv_bench.parse_raw, re.findall(r"^round=\S* lib=\S* bench=.*$", text, re.M))
+                 if r]
+    return kept[:1] + measured + kept[1:]
+
+
+def read_doc(path):
+    with open(path, encoding="utf-8") as f:
+        return from_doc(f.read())
+
+
 class Report:
-    """What both reports read the same way from one run's record."""
+    """What both reports read the same way from one run's record: its statistics at printed
+    precision (stats.printed), its traces and its lines."""
 
     META = ("date", "elapsed", "nproc", "kernel", "wine_version", "load_before", "load_after",
             "secs", "rounds", "idle_rounds", "libuv_version")
 
     def __init__(self, records):
-        self.nb = bench_record.Numbers(records)
-        self.meta = self.nb.meta
-        self.get, self.summary = self.nb.get, self.nb.summary
+        self.records = records
+        self.meta = next((r for r in records if r.get("type") == "meta"), {})
+        self._s = {kf: printed(s) for kf, s in bench_record.summaries(records).items()}
+        self.traces = {(t["program"], t["scenario"], t["n"]): t for t in records if t.get("type") == "trace"}
         self.cases = [tuple(c.split()) for c in self.meta.get("cases", "").split(";") if c.strip()]
         self.idle_n = self.meta.get("idle_n", "10000")
+
+    def summary(self, key, scenario, n, field="value"):
+        return self._s.get(("%s %s %s" % (key, scenario, n), field))
+
+    def get(self, key, scenario, n, field="value", which="median"):
+        s = self.summary(key, scenario, n, field)
+        return None if s is None else getattr(s, which)
+
+    def trace(self, program, scenario, n):
+        return self.traces.get((program, scenario, str(n)))
+
+    def lines(self, kind=("result", "nt")):
+        return [r for r in self.records if r.get("type") in kind]
 
     def iv(self, key, sc, n):
         return interval(self.summary(key, sc, n))
 
     def fields(self, p, sc, n, field):
         """The text of a key=value field of program P's result lines of scenario SC N."""
-        return [m.group(1) for r in self.nb.lines(("result",))
-                if r["program"] == p and r["scenario"] == sc and r["req"] == n
-                for m in [re.match(r".* %s=([^ ]*)" % re.escape(field), r["raw"])] if m]
+        return [r["fields"][field] for r in self.lines(("result",))
+                if r["program"] == p and r["scenario"] == sc and r["req"] == n and field in r["fields"]]
 
     def values(self):
-        failures = self.nb.failures()
+        failures = [r["text"] for r in self.records if r.get("type") == "failure"]
         values = {k: self.meta.get(k) for k in self.META}
         values.update(idle_n=self.idle_n, failures="\n".join("- " + f for f in failures),
-                      raw_results=block(r["raw"] for r in self.nb.lines()))
+                      raw_results=block(r["raw"] for r in self.lines()), run_record=record_block(self.records))
         return values, {"failures": bool(failures)}
 
 
@@ -134,7 +177,7 @@ class UvReport(Report):
         self.libuv = libuv_bench.Section(records, self.meta)
 
     def trace_per(self, p, sc, n):
-        t = self.nb.trace(p, sc, n)
+        t = self.trace(p, sc, n)
         return t and t["per"]
 
     def row(self, label_, unit, u, l, f, target, met):
@@ -170,7 +213,7 @@ class UvReport(Report):
         on whether the other side's packet came first (timing), not on the library's calls."""
         if u is not None and u <= (l if l is not None else 0):
             return self.count("yes")
-        tu, tl = self.nb.trace("uvafd", sc, n), self.nb.trace("libuv", sc, n)
+        tu, tl = self.trace("uvafd", sc, n), self.trace("libuv", sc, n)
         nu, nl = tu and tu["names"], tl and tl["names"]
         if nu is None or nl is None:
             extra = ["unknown"]
@@ -211,8 +254,8 @@ class UvReport(Report):
         u, l, f = (g(p, "memory", self.mem_n) for p in PROGRAMS)
         self.row("6. memory per registered poll handle (lower is better)", "bytes", u, l, f,
                  "<= libuv", self.count("yes" if u is not None and u <= (l or 0) else "no"))
-        self.handle_struct = next((m.group(1) or None for r in self.nb.lines()
-                                   for m in [re.search(r"handle_struct=([0-9]*)", r["raw"])] if m), None)
+        self.handle_struct = next((r["fields"]["handle_struct"] or None for r in self.lines()
+                                   if "handle_struct" in r["fields"]), None)
         if self.handle_struct and u is not None and l is not None:
             # The same with the caller's own handle struct counted (the floor has none).
             hs = float(self.handle_struct)
@@ -249,8 +292,9 @@ class UvReport(Report):
         values.update(
             cpu=self.meta.get("cpu") or "unknown CPU", handle_struct=self.handle_struct or "?",
             targets_met=str(t["yes"]), targets_total=str(sum(t.values())), targets_noise=str(t["noise"]),
-            targets_not_met=str(t["no"]), async_range=self.async_range(),
-            pingpong_range=self.range_of("pingpong", "1"))
+            targets_not_met=str(t["no"]), pingpong_range=self.range_of("pingpong", "1"),
+            async_range="%s wakeups/s with 1 sender thread, %s with 2 and %s with 4" % tuple(
+                self.range_of("async", k) for k in ("1", "2", "4")))
         values["results_table"] = md_table(
             ["scenario", "unit", "uvafd", "libuv", "floor", "uvafd/libuv", "uvafd/floor", "target", "met"],
             "llrrrrrll", self.rows)
@@ -273,7 +317,7 @@ class UvReport(Report):
         values["trace_names"] = block(
             "- %s %s, %s: %s" % (sc, n, p, ", ".join("%s %s" % tuple(x) for x in t["names"]))
             for sc, n, _k1, _k2 in self.trace_cases for p in PROGRAMS
-            for t in [self.nb.trace(p, sc, n)] if t and t["names"])
+            for t in [self.trace(p, sc, n)] if t and t["names"])
         values["nt_table"] = md_table(
             ["scenario", "submit", "cancel", "post", "dequeue", "other", "total"], "lrrrrrr",
             [["%s %s" % (sc, n)] + [fmt(g("uvafd", sc, n, "nt_" + x)) for x in bench_record.NT_FIELDS]
@@ -294,10 +338,6 @@ class UvReport(Report):
         """The lowest and highest rate of any program over the rounds of scenario SC N."""
         got = [s for s in (self.summary(p, sc, n) for p in PROGRAMS) if s is not None]
         return "%s to %s" % (fmt(min(s.min for s in got)), fmt(max(s.max for s in got))) if got else "-"
-
-    def async_range(self):
-        return "%s wakeups/s with 1 sender thread, %s with 2 and %s with 4" % tuple(
-            self.range_of("async", t) for t in ("1", "2", "4"))
 
     def chart(self, png):
         """Renders the chart with gnuplot; False when gnuplot is not installed."""
@@ -374,20 +414,13 @@ class EpollReport(Report):
 REPORTS = {"uv": (UvReport, "benchmarks.md"), "epoll": (EpollReport, "benchmarks-epoll.md")}
 
 
-def write(path, text):
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("which", choices=sorted(REPORTS))
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--work", help="the round loop's work directory")
-    src.add_argument("--record", help="a saved run.jsonl")
     src.add_argument("--from-doc", help="a rendered report, read back into a record")
-    ap.add_argument("--out", help="the Markdown file to write (--record, --from-doc)")
+    ap.add_argument("--out", help="the Markdown file to write (--from-doc)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"),
                     help="--work: the folder of the report (and chart), default docs/")
     ap.add_argument("--keep-doc", help="--work: take every record but libuv's own benchmarks' from "
@@ -397,15 +430,13 @@ def main(argv=None):
     if args.work:
         records = bench_record.collect(args.work)
         if args.keep_doc:
-            kept = bench_from_doc.read(args.keep_doc, "uv")
+            kept = read_doc(args.keep_doc)
             libuv_meta = {k: v for k, v in records[0].items() if k.startswith("libuv_bench") or k == "docs"}
             is_libuv = lambda r: r.get("type") == "libuv_bench"
             records = [dict(kept[0], **libuv_meta)] + [r for r in kept[1:] if not is_libuv(r)] + \
                 [r for r in records if is_libuv(r)]
-        bench_record.save(records, os.path.join(args.work, "run.jsonl"))
     else:
-        records = (bench_record.load(args.record) if args.record
-                   else bench_from_doc.read(args.from_doc, args.which))
+        records = read_doc(args.from_doc)
     report = cls(records)
     out = args.out
     if args.work:
@@ -417,7 +448,9 @@ def main(argv=None):
             png = os.path.join(os.path.dirname(out), "benchmarks.png")
             report.meta["chart"] = "1" if report.chart(png) else "0"
     if out:
-        write(out, report.markdown())
+        with open(out + ".tmp", "w", encoding="utf-8") as f:
+            f.write(report.markdown())
+        os.replace(out + ".tmp", out)
         print("wrote " + out)
     else:
         sys.stdout.write(report.markdown())

@@ -18,10 +18,8 @@ import re
 import sys
 from collections import Counter
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from bench_record import read  # noqa: E402
-from stats import fmt, interval, md_table, pct, printed, reached, summarize  # noqa: E402
+from bench_record import fields_of, read
+from stats import fmt, interval, md_table, pct, printed, reached, summarize
 
 _N = r"([0-9][0-9,]*(?:\.[0-9]+)?)"
 # (benchmark name pattern, output pattern, unit, higher is better)
@@ -59,23 +57,23 @@ def parse(name, text):
     return float(m.group(1).replace(",", "")), unit, higher
 
 
-def raw_line(rec):
-    """The record as the report's raw block shows it and bench_from_doc reads it back."""
-    return "round=%s lib=%s bench=%s status=%s value=%s unit=%s" % (
-        rec["round"], rec["program"], rec["bench"], rec["status"],
-        "-" if rec["value"] is None else "%.6g" % rec["value"], (rec["unit"] or "-").replace(" ", "_"))
+def make(round_, program, bench, status, value, unit):
+    """A record, with its line as the report's raw block shows it and --from-doc reads back."""
+    rec = {"type": "libuv_bench", "round": str(round_), "program": program, "bench": bench,
+           "status": status, "value": value, "unit": unit}
+    rec["raw"] = "round=%s lib=%s bench=%s status=%s value=%s unit=%s" % (
+        rec["round"], program, bench, status, "-" if value is None else "%.6g" % value,
+        (unit or "-").replace(" ", "_"))
+    return rec
 
 
 def parse_raw(line):
-    f = dict(w.split("=", 1) for w in line.split() if "=" in w)
+    f = fields_of(line.split())
     if "bench" not in f:
         return None
-    rec = {"type": "libuv_bench", "round": f.get("round", ""), "program": f.get("lib", ""),
-           "bench": f["bench"], "status": f.get("status", ""),
-           "value": None if f.get("value", "-") == "-" else float(f["value"]),
-           "unit": None if f.get("unit", "-") == "-" else f["unit"].replace("_", " ")}
-    rec["raw"] = raw_line(rec)
-    return rec
+    return make(f.get("round", ""), f.get("lib", ""), f["bench"], f.get("status", ""),
+                None if f.get("value", "-") == "-" else float(f["value"]),
+                None if f.get("unit", "-") == "-" else f["unit"].replace("_", " "))
 
 
 def record(round_, program, bench, status, text):
@@ -84,10 +82,7 @@ def record(round_, program, bench, status, text):
     got = parse(bench, text) if status == "ok" else None
     if status == "ok" and got is None:
         status = "unparsed"
-    rec = {"type": "libuv_bench", "round": str(round_), "program": program, "bench": bench,
-           "status": status, "value": got and got[0], "unit": got and got[1]}
-    rec["raw"] = raw_line(rec)
-    return rec
+    return make(round_, program, bench, status, got and got[0], got and got[1])
 
 
 def collect(work):
@@ -151,11 +146,9 @@ class Section:
                     ["benchmark", "unit", "uvafd", "libuv", "uvafd/libuv", "A/A (uvafd/uvafd)", "rounds",
                      "confidence", ">= 1.0x libuv", "runs without a result"], "llrrrrrrll", self.rows),
                 "libuv_bench_left_out": left,
-                "libuv_bench_not_run": m.get("libuv_bench_not_run", "") or "none",
-                "libuv_bench_not_selected": m.get("libuv_bench_not_selected", "") or "none",
-                "libuv_bench_rounds": m.get("libuv_bench_rounds", "?"),
-                "libuv_bench_date": m.get("libuv_bench_date", "?"),
-                "libuv_bench_load": m.get("libuv_bench_load", "?"),
+                **{"libuv_bench_" + k: m.get("libuv_bench_" + k, "") or "none"
+                   for k in ("not_run", "not_selected")},
+                **{"libuv_bench_" + k: m.get("libuv_bench_" + k, "?") for k in ("rounds", "date", "load")},
                 "libuv_bench_met": str(t["yes"]), "libuv_bench_noise": str(t["noise"]),
                 "libuv_bench_total": str(sum(t.values())),
                 "libuv_bench_raw": "".join(r["raw"] + "\n" for r in self.recs)}

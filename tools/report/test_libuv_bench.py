@@ -6,7 +6,6 @@ import os
 import tempfile
 import unittest
 
-import bench_from_doc
 import bench_report
 import libuv_bench
 
@@ -94,7 +93,7 @@ class InTheReport(unittest.TestCase):
     def without_libuv_bench(self):
         """The committed report's record, less libuv's own benchmarks."""
         with open(os.path.join(ROOT, "docs", "benchmarks.md"), encoding="utf-8") as f:
-            recs = bench_from_doc.uv(f.read())
+            recs = bench_report.from_doc(f.read())
         meta = {k: v for k, v in recs[0].items() if not k.startswith("libuv_bench")}
         return [meta] + [r for r in recs[1:] if r.get("type") != "libuv_bench"]
 
@@ -121,7 +120,7 @@ class InTheReport(unittest.TestCase):
         start = text.index("## libuv's own benchmarks")
         end = text.index("## The epoll port against wepoll")
         self.assertEqual(text[:start] + text[end:], bench_report.UvReport(recs[:-11]).markdown())
-        back = bench_from_doc.uv(text)
+        back = bench_report.from_doc(text)
         self.assertEqual(bench_report.UvReport(back).markdown(), text)
         self.assertIn("round trips/s", [r["unit"] for r in back if r.get("type") == "libuv_bench"])
 

@@ -9,16 +9,11 @@
                                 each: one process for all of a lane's runs
 
 judge reads what the lanes wrote into the run directory (lane*/results: index, test, real
-libuv's result and time, uvafd's result and time, lane; queue; lane*/leaks; lane0.net), writes
-the Markdown report and prints the summary. It fails (exit 1) when a test was not run, when a
-test passes on real libuv and not on uvafd, and when real libuv passes fewer than the floor: 90%
-of this run's tests that the floor list of its libuv version names. A comparison whose baseline
-fails proves nothing: under load, with a port held by a leftover process or with a broken Wine
-prefix real libuv's tests fail too, and every one of them would then go uncompared.
-
-The floor list of libuv X.Y.Z is upstream-tests/floor/libuv-X.Y.Z.txt: one test a line, the
-tests real libuv passed in a quiet full run; floor-list makes it from that run's report.md.
-Standard library only.
+libuv's result and time, uvafd's result and time, lane; queue; lane*/leaks; lane0.net). It
+fails (exit 1) when a test was not run, when a test passes on real libuv and not on uvafd, and
+when real libuv passes fewer than the floor: 90% of this run's tests that the floor list of its
+libuv version (upstream-tests/floor/libuv-X.Y.Z.txt, made by floor-list from a quiet full run's
+report.md) names. A comparison whose baseline fails proves nothing.
 """
 
 import argparse
@@ -87,28 +82,19 @@ def verdicts(lines_in, out):
     return 0
 
 
-# ---- What a log says about a failure, in one line: the first failed assertion (file and line), a
-# fatal error, the runner's own message (timeout, exit code), or the last line of output.
-
-ASSERTION = re.compile(r"Assertion failed in .*")
-ASSERTION_PLACE = re.compile(r"in [^ ]*[/\\]([^/\\ ]+) on line ([0-9]+):")
-ERROR_WORDS = re.compile(r"fatal|error|not supported|unimplemented", re.IGNORECASE | re.ASCII)
-RUNNER_MESSAGE = re.compile(r"^# (timeout|exit code)")
-COMMENT_LEAD = re.compile(r"^# *")
-BLANK_COMMENT = re.compile(r"^# *$")
-
-
 def log_excerpt(path):
+    """What a log says about a failure, in one line: the first failed assertion (file and line),
+    the first line naming an error (a TAP "not ok" line there says nothing more), the runner's
+    own message (timeout, exit code), or the last line of output."""
     lines = lines_of(read_text(path, ""))
-    first = lambda pred: next((c for c in lines if pred(c)), None)
-    bare = lambda c: COMMENT_LEAD.sub("", c, count=1)
-    m = next((m for m in map(ASSERTION.search, lines) if m), None)
-    error = first(ERROR_WORDS.search)
-    runner = first(RUNNER_MESSAGE.search)
-    rest = [c for c in lines if not (c.startswith("not ok") or c.startswith("ok") or BLANK_COMMENT.search(c))]
+    first = lambda pattern, flags=0: next((c for c in lines if re.search(pattern, c, flags)), None)
+    bare = lambda c: re.sub(r"^# *", "", c, count=1)
+    m = next((m for m in (re.search(r"Assertion failed in .*", c) for c in lines) if m), None)
+    error = first(r"fatal|error|not supported|unimplemented", re.IGNORECASE | re.ASCII)
+    runner = first(r"^# (timeout|exit code)")
+    rest = [c for c in lines if not (c.startswith("not ok") or c.startswith("ok") or re.search(r"^# *$", c))]
     if m:
-        line = ASSERTION_PLACE.sub(r"\1:\2:", m.group(0), count=1)
-    # The first line naming an error; a TAP "not ok" line there says nothing more.
+        line = re.sub(r"in [^ ]*[/\\]([^/\\ ]+) on line ([0-9]+):", r"\1:\2:", m.group(0), count=1)
     elif error is not None and not error.startswith("not ok"):
         line = bare(error)
     elif runner is not None:
@@ -130,15 +116,6 @@ def libuv_version(source_dir):
             raise ValueError("%s: no UV_VERSION_%s" % (path, name))
         return m.group(1)
     return ".".join(map(field, ("MAJOR", "MINOR", "PATCH")))
-
-
-def read_floor_list(path):
-    return [line for line in map(str.strip, lines_of(read_text(path))) if line and not line.startswith("#")]
-
-
-def floor_of(count):
-    """FLOOR_PERCENT of count, rounded up: 90% of 10 listed tests is 9, of 364 is 328."""
-    return (count * FLOOR_PERCENT + 99) // 100
 
 
 def floor_list_from_report(path):
@@ -175,8 +152,7 @@ def lane_lines(run_dir, name):
 
 def side_counts(results):
     """(passed, failed, skipped) of a list of results."""
-    return tuple(sum(1 for r in results if kind(r)) for kind in (
-        lambda r: r == "pass", lambda r: r not in ("pass", "skip"), lambda r: r == "skip"))
+    return results.count("pass"), sum(r not in ("pass", "skip") for r in results), results.count("skip")
 
 
 REPORT = """# libuv {version}'s tests: real libuv and uvafd under Wine
@@ -286,10 +262,11 @@ def floor_verdict(args, version, results, missing, libuv_result):
             "full run on a quiet machine, check that run's failures are Wine's, and commit it: "
             "python3 tools/report/upstream_judge.py floor-list BUILD/upstream-tests/report.md"
             " > upstream-tests/floor/libuv-%s.txt" % (version, floor_path, version))
-    listed = set(read_floor_list(floor_path))
+    listed = {line for line in map(str.strip, lines_of(read_text(floor_path)))
+              if line and not line.startswith("#")}
     in_run = [name for name in [r[1] for r in results] + missing if name in listed]
     passed = [name for name in in_run if libuv_result.get(name) == "pass"]
-    floor = floor_of(len(in_run))
+    floor = (len(in_run) * FLOOR_PERCENT + 99) // 100  # rounded up: 90% of 10 is 9, of 364 is 328
     line = ("Floor: real libuv passed %d of the %d tests of this run that "
             "upstream-tests/floor/libuv-%s.txt lists (floor: %d, %d%%)."
             % (len(passed), len(in_run), version, floor, FLOOR_PERCENT))
