@@ -59,6 +59,24 @@ int uvafd_wake(uvafd_reactor* r, uvafd_handle h) try {
   return UVAFD_ENOMEM;
 }
 
+int uvafd_source_open(uvafd_reactor* r, uvafd_source* source) try {
+  return r ? r->reactor->source_open(source) : UVAFD_EINVAL;
+} catch (...) {
+  return UVAFD_ENOMEM;
+}
+
+int uvafd_source_wake(uvafd_reactor* r, uvafd_source* source) try {
+  return r ? r->reactor->source_wake(source) : UVAFD_EINVAL;
+} catch (...) {
+  return UVAFD_ENOMEM;
+}
+
+int uvafd_source_close(uvafd_reactor* r, uvafd_source* source) try {
+  return r ? r->reactor->source_close(source) : UVAFD_EINVAL;
+} catch (...) {
+  return UVAFD_ENOMEM;
+}
+
 int uvafd_handle_close(uvafd_reactor* r, uvafd_handle h) try {
   return r ? r->reactor->handle_close(h) : UVAFD_EINVAL;
 } catch (...) {

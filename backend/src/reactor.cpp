@@ -521,6 +521,12 @@ int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
   flush_updates();
   reap_wake_zombies();
   if (!deferred_.empty()) timeout_ms = 0;
+  if (closed_sources_) {
+    // A closed source is released by its packet, or, when its sender's post failed, by the
+    // sender giving the bit back, which wakes nobody: look again at least every slice.
+    if (closed_source_done()) timeout_ms = 0;
+    else if (timeout_ms < 0 || timeout_ms > kDrainSliceMs) timeout_ms = kDrainSliceMs;
+  }
   uint32_t n = 0;
   const int err = dequeue(timeout_ms, &n);
   int delivered = 0;
@@ -536,6 +542,7 @@ int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
     if (hooks_.dequeued) call_guarded([&] { hooks_.dequeued(hooks_.arg, n); });
     for (uint32_t i = 0; i < n; ++i) process(batch_[i], cb, arg, &delivered);
     deliver_deferred(cb, arg, &delivered);
+    if (closed_sources_) release_closed_sources(cb, arg, &delivered);
   }
   if (callback_threw_) {
     callback_threw_ = false;
@@ -548,6 +555,9 @@ void Reactor::process(const Completion& c, uvafd_event_cb cb, void* arg, int* de
   // Ownership before key: the port may be shared (libuv's requests, another library's posts),
   // and a foreign packet can carry any key. Only a context inside our own state memory is ours;
   // the key then only has to agree with the state's kind.
+  // An embedded source's key is this reactor's own (see source_key_); its context is the
+  // caller's memory, which only that key vouches for.
+  if (c.key == source_key_) return on_source_packet(c, cb, arg, delivered);
   if (!slab_.owns(c.context)) return on_foreign_packet(c, delivered);
   if (c.key == kKeyAfd) return on_poll_packet(c, cb, arg, delivered);
   if (c.key == kKeyWake) return on_wake_packet(c, cb, arg, delivered);
@@ -722,14 +732,19 @@ int Reactor::close() {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.teardown_timeout_ms);
   int slices = 0;
-  while (s_.zombies > 0) {
+  while (s_.zombies > 0 || closed_sources_) {
     reap_wake_zombies();
-    if (s_.zombies == 0) break;
+    int released = 0;  // the caller has no callback here: released sources are just forgotten
+    release_closed_sources(nullptr, nullptr, &released);
+    if (s_.zombies == 0 && !closed_sources_) break;
     retry_failed_cancels();
     if (Clock::now() >= deadline) {
-      // The kernel kept some memory longer than we can wait. Leak it rather than free it.
+      // The kernel kept some memory longer than we can wait. Leak it rather than free it; a
+      // closed source's memory is the caller's, and the port it could be posted to is gone.
       s_.leaked_on_teardown = s_.zombies;
-      slab_.leak();
+      for (uvafd_source* src = closed_sources_; src; src = src->next) ++s_.leaked_on_teardown;
+      closed_sources_ = nullptr;
+      if (s_.zombies) slab_.leak();
       break;
     }
     uint32_t n = 0;

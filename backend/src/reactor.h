@@ -29,6 +29,7 @@ struct FaultSwitches {
   bool drop_coalesced_wake = false;    // lose a wake that arrives while one is queued
   bool keep_failed_on_same_interest = false;  // retry a failed poll only when interest changes
   bool report_to_stopped = false;      // deliver a pending error to a registration paused since
+  bool release_source_early = false;   // hand a closed source back with its packet in flight
 };
 
 class Reactor {
@@ -44,6 +45,10 @@ class Reactor {
   int poll_set_interest(uvafd_handle h, uint32_t events);
   int wakeup_open(void* user_data, uvafd_handle* out);
   int wake(uvafd_handle h);  // any thread
+  // Embedded sources (sources.cpp): the caller's memory, none of the reactor's.
+  int source_open(uvafd_source* src);
+  int source_wake(uvafd_source* src);  // any thread
+  int source_close(uvafd_source* src);
   int handle_close(uvafd_handle h);
   int wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg);
   int poll_arm(uvafd_handle h);  // what the next wait would arm for h, now
@@ -94,6 +99,12 @@ class Reactor {
   void on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
   void on_foreign_packet(const Completion& c, int* delivered);
+  void on_source_packet(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered);
+  bool closed_source_done() const;  // one on the list has nothing in flight any more
+  void release_closed_sources(uvafd_event_cb cb, void* arg, int* delivered);
+  void unlink_closed_source(uvafd_source* src);
+  void emit_source(uvafd_source* src, uint64_t generation, uint32_t events, uvafd_event_cb cb,
+                   void* arg, int* delivered);
   void deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered);
   void emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
             int* delivered);
@@ -134,6 +145,13 @@ class Reactor {
   };
   std::vector<DeferredError> deferred_;
   std::vector<PinnedState*> wake_zombies_;
+  // Embedded sources closed with a wakeup in flight, linked through their own prev/next: the
+  // caller's memory stays in place until its packet is dequeued (or its post failed).
+  uvafd_source* closed_sources_ = nullptr;
+  uint64_t next_source_generation_ = 1;
+  // The key of every embedded source's packet: odd (the reactor's keys are), and derived from
+  // this object's address, so no other code posts it by accident (uvafd/reactor.h).
+  const uintptr_t source_key_ = reinterpret_cast<uintptr_t>(&closed_sources_) | 1;
   size_t borrowed_keys_ = 0;  // registrations filed under another value's key (almost always 0)
   struct CancelRetry {
     PinnedState* state;

@@ -13,7 +13,9 @@
 //  3. never two requests in flight on one socket;
 //  4. interest on a ready socket is reported within a few quiet iterations, also after pauses
 //     and after a failed poll is restarted with the same events;
-//  5. every wake is followed by a delivery; one wake packet per source at most;
+//  5. every wake is followed by a delivery; one wake packet per source at most; an embedded
+//     source closed with its packet in flight is released exactly once, and no packet names
+//     an embedded source's memory after it is released (the memory is reused);
 //  6. teardown ends with nothing live, in flight or queued.
 #include <chrono>
 #include <cstdarg>
@@ -76,6 +78,7 @@ class Run {
     else if (opt_.fault == "drop_coalesced_wake") f.drop_coalesced_wake = true;
     else if (opt_.fault == "keep_failed_on_same_interest") f.keep_failed_on_same_interest = true;
     else if (opt_.fault == "report_to_stopped") f.report_to_stopped = true;
+    else if (opt_.fault == "release_source_early") f.release_source_early = true;
     else if (!opt_.fault.empty()) return "unknown fault " + opt_.fault;
     kernel_.set_owner_check(
         [](void* c) { return static_cast<PinnedState*>(c)->request_in_flight(); });
@@ -120,6 +123,8 @@ class Run {
     bool live = true;
     uint64_t pending_wakes = 0;  // wakes since the last delivery began
     int* tag;
+    uvafd_source* src = nullptr;  // an embedded source (the caller's memory) instead of h
+    bool releasing = false;       // closed with its packet in flight: RELEASED is due
   };
 
   void trace(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
@@ -148,8 +153,29 @@ class Run {
   }
   Waker* waker_of(uvafd_handle h) {
     for (Waker& w : wakers_)
-      if (w.h.slot == h.slot && w.h.generation == h.generation) return &w;
+      if (!w.src && w.h.slot == h.slot && w.h.generation == h.generation) return &w;
     return nullptr;
+  }
+  // The newest user of an embedded source's memory (memory is reused once released).
+  Waker* waker_of_source(const void* src) {
+    for (size_t i = wakers_.size(); i-- > 0;)
+      if (wakers_[i].src == src) return &wakers_[i];
+    return nullptr;
+  }
+  bool is_source(const void* p) const {
+    for (const uvafd_source& src : sources_)
+      if (&src == p) return true;
+    return false;
+  }
+  // Memory the caller may use for a new source: never used, or released.
+  uvafd_source* free_source() {
+    for (uvafd_source& src : sources_) {
+      const Waker* w = waker_of_source(&src);
+      if (!w || (!w->live && !w->releasing)) return &src;
+    }
+    if (sources_.size() >= kMaxWakers + 2) return nullptr;
+    sources_.emplace_back();
+    return &sources_.back();
   }
   std::vector<size_t> live_regs() {
     std::vector<size_t> out;
@@ -346,6 +372,17 @@ class Run {
     if (live >= kMaxWakers) return;
     Waker w;
     w.tag = new_tag();
+    if (chance(50) && (w.src = free_source())) {
+      const int rc = reactor_->source_open(w.src);
+      w.h.generation = w.src->word >> 1;
+      trace("source_open(%p) -> %d gen %llu", static_cast<void*>(w.src), rc,
+            (unsigned long long)w.h.generation);
+      if (rc != 0) return fail("source_open failed");
+      if (kernel_.packets_for(w.src)) return fail("a packet names released source memory");
+      wakers_.push_back(w);
+      return;
+    }
+    w.src = nullptr;
     const int rc = reactor_->wakeup_open(w.tag, &w.h);
     trace("wakeup_open -> %d slot %u", rc, w.h.slot);
     if (rc != 0) return fail("wakeup_open failed");
@@ -357,6 +394,24 @@ class Run {
       if (w.live) live.push_back(&w);
     if (live.empty()) return;
     Waker* w = live[pick(live.size())];
+    if (w->src) {
+      // A post the kernel refuses: the wake fails and leaves nothing in flight behind it.
+      const bool refuse = chance(5);
+      if (refuse) kernel_.fail_next_post(kStatusNoMemory);
+      const bool was_in_flight = (w->src->word & 1) != 0;
+      const int rc = reactor_->source_wake(w->src);
+      trace("source_wake(%p)%s -> %d", static_cast<void*>(w->src), refuse ? " refused" : "", rc);
+      if (refuse && !was_in_flight) {
+        if (rc != UVAFD_ENOMEM) return fail("a refused post was not reported");
+        if (w->src->word & 1) return fail("a refused post kept the in-flight bit");
+        return;
+      }
+      if (refuse) kernel_.fail_next_post(0);  // coalesced: nothing was posted
+      if (rc != 0) return fail("source_wake failed: " + std::to_string(rc));
+      ++w->pending_wakes;
+      if (kernel_.packets_for(w->src) > 1) fail("two wake packets in flight for one source");
+      return;
+    }
     const int rc = reactor_->wake(w->h);
     trace("wake(slot %u) -> %d", w->h.slot, rc);
     if (rc != 0) return fail("wake failed: " + std::to_string(rc));
@@ -371,6 +426,17 @@ class Run {
       if (w.live) live.push_back(&w);
     if (live.empty()) return;
     Waker* w = live[pick(live.size())];
+    if (w->src) {
+      const int rc = reactor_->source_close(w->src);
+      trace("source_close(%p) -> %d", static_cast<void*>(w->src), rc);
+      if (rc != 0 && rc != 1) return fail("closing a source failed");
+      w->live = false;
+      w->releasing = rc == 1;
+      // 0: the memory is the caller's now, so no packet may name it; 1: its one packet.
+      if (kernel_.packets_for(w->src) != size_t(rc)) fail("close misjudged the source's packet");
+      if (reactor_->source_wake(w->src) != UVAFD_EBADF) fail("wake after close accepted");
+      return;
+    }
     const int rc = reactor_->handle_close(w->h);
     trace("close waker(slot %u) -> %d", w->h.slot, rc);
     if (rc != 0) return fail("closing a waker failed");
@@ -489,7 +555,22 @@ class Run {
     if (opt_.trace)
       std::printf("    event slot %u gen %llu events 0x%x status %d\n", e->handle.slot,
                   (unsigned long long)e->handle.generation, e->events, e->status);
-    if (e->events == UVAFD_WAKEUP) {
+    if (is_source(e->user_data)) {
+      Waker* w = waker_of_source(e->user_data);
+      if (!w) return fail("an event for source memory never opened");
+      if (e->events == UVAFD_RELEASED) {
+        if (w->live || !w->releasing) return fail("RELEASED for a source not waiting for it");
+        w->releasing = false;
+        if (kernel_.packets_for(w->src)) return fail("released with a packet still naming it");
+      } else if (e->events == UVAFD_WAKEUP) {
+        if (!w->live || e->handle.generation != w->h.generation)
+          return fail("wakeup for a closed or earlier source");
+        w->pending_wakes = 0;
+        ++deliveries_;
+      } else {
+        return fail("a source event that is neither WAKEUP nor RELEASED");
+      }
+    } else if (e->events == UVAFD_WAKEUP) {
       Waker* w = waker_of(e->handle);
       if (!w || !w->live || e->user_data != w->tag) return fail("wakeup for a closed or foreign source");
       w->pending_wakes = 0;
@@ -515,7 +596,8 @@ class Run {
     // quiet check measures liveness: it needs the workload to stand still.
     if (quiet_) return;
     const uint64_t x = pick(100);
-    const Reg* current = e->events == UVAFD_WAKEUP ? nullptr : reg_of(e->handle);
+    const Reg* current =
+        e->events & (UVAFD_WAKEUP | UVAFD_RELEASED) ? nullptr : reg_of(e->handle);
     if (x < 10) op_wake();
     else if (x < 16) op_close(true);
     else if (x < 22) op_open(true);
@@ -568,7 +650,7 @@ class Run {
     // cancellation needs a second round.
     size_t sources = 0;
     for (const Reg& r : regs_) sources += r.live;
-    for (const Waker& w : wakers_) sources += w.live;
+    for (const Waker& w : wakers_) sources += w.live || w.releasing;
     const size_t bound = kQuietIterations + 3 * sources;
     for (size_t i = 0; i < bound && failure_.empty(); ++i) {
       kernel_.complete_cancelled(SIZE_MAX);
@@ -584,14 +666,21 @@ class Run {
         return fail("interest " + std::to_string(r.interest) + " on a ready socket (slot " +
                     std::to_string(r.h.slot) + ") was not reported while quiet");
     }
-    for (const Waker& w : wakers_)
+    for (const Waker& w : wakers_) {
       if (w.live && w.pending_wakes) return fail("a wake was never delivered");
+      if (w.releasing) return fail("a closed source was never released");
+    }
     kernel_.set_hold_packets(chance(50));
   }
 
   // --- oracle 6
   void teardown() {
     trace("teardown");
+    for (Waker& w : wakers_)
+      if (w.src && w.live) {
+        w.live = false;
+        w.releasing = reactor_->source_close(w.src) == 1;
+      }
     kernel_.set_hold_packets(false);
     kernel_.set_async_cancel(false);
     kernel_.complete_cancelled(SIZE_MAX);
@@ -603,6 +692,10 @@ class Run {
     if (s.leaked_on_teardown) return fail("teardown leaked");
     if (kernel_.pending_requests() || kernel_.queued_packets() || kernel_.held_packets())
       return fail("teardown left work in the kernel");
+    // Every source was closed before the reactor (the rule the API states); the drain released
+    // the ones with a packet in flight.
+    for (const uvafd_source& src : sources_)
+      if (src.word != 0) return fail("teardown left a closed source unreleased");
     check_counters();
   }
 
@@ -615,6 +708,7 @@ class Run {
   std::vector<Reg> regs_;
   std::map<std::pair<uint32_t, uint64_t>, size_t> reg_index_;
   std::vector<Waker> wakers_;
+  std::deque<uvafd_source> sources_;  // the caller's memory for embedded sources: stable
   std::deque<int> tags_;  // stable addresses: the user data the reactor hands back
   std::string failure_;
   int step_ = 0;

@@ -18,6 +18,10 @@ struct StateSlabTestAccess {
 
 struct ReactorTestAccess {
   static StateSlab& slab(Reactor& reactor) { return reactor.slab_; }
+  // The generation the next embedded source gets: lets a test wrap it without 2^63 opens.
+  static void set_next_source_generation(Reactor& reactor, uint64_t generation) {
+    reactor.next_source_generation_ = generation;
+  }
 };
 
 }  // namespace uvafd

@@ -3,8 +3,8 @@
  * This is the embeddable C API of uvafd's backend. It has no libuv types; the libuv
  * compatibility layer (compat/) and any other event loop can sit on top of it.
  *
- * Threading: one thread at a time drives a reactor (every function except uvafd_wake).
- * uvafd_wake may be called from any thread, concurrently, lock-free.
+ * Threading: one thread at a time drives a reactor (every function except uvafd_wake and
+ * uvafd_source_wake). Those two may be called from any thread, concurrently, lock-free.
  *
  * Identity: a registration is named by a uvafd_handle value (slot + 64-bit generation),
  * never by its SOCKET. A handle that was closed, or that names an earlier incarnation of a
@@ -57,8 +57,10 @@ enum {
   UVAFD_LOCAL_CLOSE = 0x20, /* the socket was closed under a live registration; it is
                                stopped for good (its SOCKET value may already be reused) */
   UVAFD_ERROR = 0x40,       /* the socket reported ABORT or CONNECT_FAIL (informational) */
-  UVAFD_CONNECT_FAILED = 0x80 /* with UVAFD_ERROR: it was CONNECT_FAIL, a refused or failed
-                                 connect, not a reset (epoll reports the two differently) */
+  UVAFD_CONNECT_FAILED = 0x80, /* with UVAFD_ERROR: it was CONNECT_FAIL, a refused or failed
+                                  connect, not a reset (epoll reports the two differently) */
+  UVAFD_RELEASED = 0x100 /* an embedded source closed with a wakeup in flight is the
+                            caller's again (uvafd_source_close) */
 };
 
 #define UVAFD_INTEREST_MASK \
@@ -106,7 +108,10 @@ typedef struct uvafd_stats {
   uint64_t nt_submit, nt_cancel, nt_post, nt_dequeue, nt_other;
   uint64_t packets_dequeued;
   uint64_t events_delivered;
-  uint64_t wakes_requested, wakes_coalesced, wakes_delivered; /* requested: accepted wakes */
+  /* requested: accepted wakes. requested, coalesced, nt_post and wake_packets_in_flight count
+   * uvafd_wake only (an embedded source's sender touches no memory of the reactor's but the
+   * port); delivered counts both kinds. */
+  uint64_t wakes_requested, wakes_coalesced, wakes_delivered;
   uint64_t leaked_on_teardown; /* states abandoned because the kernel never returned them */
 } uvafd_stats;
 
@@ -135,6 +140,35 @@ UVAFD_API int uvafd_poll_set_interest(uvafd_reactor* r, uvafd_handle h, uint32_t
  * h at least once. Wakes sent before that delivery are coalesced into it. */
 UVAFD_API int uvafd_wakeup_open(uvafd_reactor* r, void* user_data, uvafd_handle* out);
 UVAFD_API int uvafd_wake(uvafd_reactor* r, uvafd_handle h);
+
+/* An embedded wakeup source: the same wakeups as uvafd_wakeup_open, in memory the caller
+ * owns, so a source with no wakeup in flight costs the reactor nothing (libuv's uv_async_t
+ * keeps one inside itself). Every field is the reactor's from uvafd_source_open until the
+ * source is released (below); the caller only keeps the memory in place.
+ *
+ * Identity: (the source's address, a generation the reactor gives it at open: 63 bits on x64,
+ * 31 on x86, where the word is pointer-sized so that it needs no more alignment than the
+ * caller's struct has). A packet carries both; the memory is not released while a packet may
+ * still name it, so a packet never reaches memory the caller has reused, and a generation that
+ * wraps (after 2^31 opens on x86) cannot make it; it only stops being a check.
+ *
+ * uvafd_source_wake may be called from any thread, lock-free; it refuses (UVAFD_EBADF) once the
+ * source is closed. A delivery is an event with UVAFD_WAKEUP, user_data = the source and
+ * handle = {generation, 0}; wakes sent before it are coalesced into it.
+ *
+ * uvafd_source_close: 0 when the source is the caller's again at once; 1 when a wakeup is
+ * still in flight (posted, or being posted by another thread): a later wait then delivers
+ * UVAFD_RELEASED for it (nothing else), and the memory is the caller's from that callback on.
+ * Close every source before uvafd_reactor_close, which waits for the released ones. */
+typedef struct uvafd_source {
+  uintptr_t word;             /* (generation << 1) | a wakeup is in flight; 0: closed */
+  struct uvafd_source* prev;  /* on the reactor's list while closed with a wakeup in flight */
+  struct uvafd_source* next;
+} uvafd_source;
+
+UVAFD_API int uvafd_source_open(uvafd_reactor* r, uvafd_source* source);
+UVAFD_API int uvafd_source_wake(uvafd_reactor* r, uvafd_source* source);
+UVAFD_API int uvafd_source_close(uvafd_reactor* r, uvafd_source* source);
 
 /* Closes a registration or wakeup source. Nothing is delivered for it afterwards. Its memory
  * stays with the reactor (a zombie) until the kernel has returned it; the caller need not wait. */
@@ -168,11 +202,14 @@ UVAFD_API int uvafd_reactor_destroy(uvafd_reactor* r);
  * any loop may associate its own handles with it or post to it).
  *
  * A packet is the reactor's only when its ApcContext (Win32: lpOverlapped) points at the
- * reactor's own state memory. Every other packet, whatever its completion key, a NULL context
+ * reactor's own state memory, or when its key is the one this reactor gives its embedded
+ * sources' packets: an odd value derived from the address of the reactor's own memory, which
+ * no other code can post without reading it out of the reactor. Every other packet, whatever its completion key, a NULL context
  * included (a bare wakeup), is foreign: uvafd_reactor_wait hands it to foreign_packet in
  * dequeue order, interleaved with the reactor's own events, and counts it in its return value.
  * The reactor's completion keys are odd, so no handle value and no pointer to an aligned object
- * can equal them; still, a key never decides ownership. Without a foreign_packet hook, or
+ * can equal them; still, the two fixed keys never decide ownership (a context must be the
+ * reactor's memory), only the per-reactor source key does. Without a foreign_packet hook, or
  * during uvafd_reactor_close, foreign packets are counted in unknown_packets and dropped. */
 typedef struct uvafd_packet {
   uintptr_t key;          /* KeyContext */

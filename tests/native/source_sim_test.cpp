@@ -1,0 +1,256 @@
+// Embedded wakeup sources (sources.cpp) against SimKernel: coalescing, identity, the release of
+// a source closed with its packet in flight (dequeued, or never posted), teardown, a shared
+// port's foreign packets, and senders racing the loop and a close.
+#include <catch.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "reactor.h"
+#include "sim_fixture.h"
+#include "sim_kernel.h"
+#include "test_access.h"
+
+using namespace uvafd;
+using namespace uvafd_test;
+
+namespace {
+
+// The source inside a caller's struct, as uv_async_t holds it: the events name the source,
+// and the caller finds itself from there.
+struct Caller {
+  int id = 0;
+  uvafd_source source{};
+};
+
+int count(const std::vector<uvafd_event>& events, const uvafd_source* src, uint32_t bits) {
+  int n = 0;
+  for (const uvafd_event& e : events)
+    if (e.user_data == src && e.events == bits) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("source: wakes coalesce into one delivery naming the source", "[sim][source]") {
+  Fixture f;
+  Caller c;
+  REQUIRE(f.reactor->source_open(&c.source) == 0);
+  CHECK(f.wait() == 0);
+  for (int i = 0; i < 5; ++i) REQUIRE(f.reactor->source_wake(&c.source) == 0);
+  CHECK(f.kernel.queued_packets() == 1);  // one packet in flight per source
+  REQUIRE(f.wait() == 1);
+  CHECK(count(f.events, &c.source, UVAFD_WAKEUP) == 1);
+  CHECK(f.events[0].handle.generation == c.source.word >> 1);
+  CHECK(f.wait() == 0);
+  REQUIRE(f.reactor->source_wake(&c.source) == 0);  // the bit was cleared: a new packet
+  REQUIRE(f.wait() == 1);
+  CHECK(f.stats().wakes_delivered == 2);
+  CHECK(f.stats().live_states == 0);  // no reactor memory for it, woken or not
+  REQUIRE(f.reactor->source_close(&c.source) == 0);
+  CHECK(c.source.word == 0);
+}
+
+TEST_CASE("source: a wake sent from the callback posts again", "[sim][source]") {
+  Fixture f;
+  Caller c;
+  REQUIRE(f.reactor->source_open(&c.source) == 0);
+  REQUIRE(f.reactor->source_wake(&c.source) == 0);
+  struct Ctx {
+    Reactor* r;
+    uvafd_source* src;
+    int rc = 1;
+  } ctx{f.reactor.get(), &c.source};
+  REQUIRE(f.reactor->wait(0, [](void* a, const uvafd_event*) {
+    auto* x = static_cast<Ctx*>(a);
+    x->rc = x->r->source_wake(x->src);
+  }, &ctx) == 1);
+  CHECK(ctx.rc == 0);
+  REQUIRE(f.wait() == 1);  // the bit was clear before the callback: the wake was not lost
+  CHECK(count(f.events, &c.source, UVAFD_WAKEUP) == 1);
+  REQUIRE(f.reactor->source_close(&c.source) == 0);
+}
+
+TEST_CASE("source: closed with its packet queued, it is released by that packet", "[sim][source]") {
+  Fixture f;
+  Caller c;
+  REQUIRE(f.reactor->source_open(&c.source) == 0);
+  const uint64_t generation = c.source.word >> 1;
+  REQUIRE(f.reactor->source_wake(&c.source) == 0);
+  REQUIRE(f.reactor->source_close(&c.source) == 1);  // in flight: not the caller's yet
+  CHECK(f.reactor->source_wake(&c.source) == UVAFD_EBADF);
+  CHECK(f.reactor->source_close(&c.source) == UVAFD_EBADF);
+  REQUIRE(f.wait() == 1);
+  REQUIRE(f.events.size() == 1);
+  CHECK(f.events[0].events == UVAFD_RELEASED);  // no wakeup for a closed source
+  CHECK(f.events[0].user_data == &c.source);
+  CHECK(f.events[0].handle.generation == generation);
+  CHECK(c.source.word == 0);
+  CHECK(f.wait() == 0);
+
+  // Reused at once, from the released memory: a new generation, nothing stale arrives.
+  REQUIRE(f.reactor->source_open(&c.source) == 0);
+  CHECK((c.source.word >> 1) > generation);
+  CHECK(f.wait() == 0);
+  REQUIRE(f.reactor->source_close(&c.source) == 0);
+}
+
+TEST_CASE("source: a failed post gives the bit back; a closed source is released anyway",
+          "[sim][source]") {
+  Fixture f;
+  Caller c;
+  REQUIRE(f.reactor->source_open(&c.source) == 0);
+  f.kernel.fail_next_post(kStatusNoMemory);
+  CHECK(f.reactor->source_wake(&c.source) == UVAFD_ENOMEM);
+  REQUIRE(f.reactor->source_wake(&c.source) == 0);  // the next wake posts
+  REQUIRE(f.wait() == 1);
+
+  // The race the list exists for: the sender has set the bit and its post then fails, after
+  // the loop closed the source (here the bit is set by hand, as that sender would have).
+  c.source.word |= 1;
+  REQUIRE(f.reactor->source_close(&c.source) == 1);
+  c.source.word &= ~uint64_t(1);  // the sender gives the bit back: no packet will come
+  REQUIRE(f.wait(-1) == 1);       // not a wait forever: the list is looked at again
+  CHECK(f.events[0].events == UVAFD_RELEASED);
+  CHECK(c.source.word == 0);
+}
+
+TEST_CASE("source: other packets on the port stay foreign", "[sim][source]") {
+  Fixture f;
+  Caller c;
+  REQUIRE(f.reactor->source_open(&c.source) == 0);
+  std::vector<uvafd_packet> foreign;
+  uvafd_port_hooks hooks{};
+  hooks.foreign_packet = [](void* a, const uvafd_packet* p) {
+    static_cast<std::vector<uvafd_packet>*>(a)->push_back(*p);
+  };
+  hooks.arg = &foreign;
+  REQUIRE(f.reactor->set_port_hooks(&hooks) == 0);
+  // Another library posts to the shared port with its own keys, even one naming our source's
+  // memory: only the reactor's source key makes a packet the source's.
+  REQUIRE(f.kernel.post_packet(f.reactor->port(), 0, &c.source, kStatusSuccess, 0) == 0);
+  REQUIRE(f.kernel.post_packet(f.reactor->port(), kKeyWake, &c.source, kStatusSuccess, 0) == 0);
+  REQUIRE(f.wait() == 2);
+  CHECK(foreign.size() == 2);
+  CHECK(f.events.empty());
+  REQUIRE(f.reactor->source_close(&c.source) == 0);
+}
+
+TEST_CASE("source: teardown waits for the packets of closed sources", "[sim][source]") {
+  Fixture f;
+  std::vector<Caller> callers(8);
+  for (Caller& c : callers) {
+    REQUIRE(f.reactor->source_open(&c.source) == 0);
+    REQUIRE(f.reactor->source_wake(&c.source) == 0);
+  }
+  f.kernel.set_hold_packets(true);  // the packets come back only during the drain
+  for (Caller& c : callers) REQUIRE(f.reactor->source_close(&c.source) == 1);
+  f.kernel.set_hold_packets(false);
+  f.kernel.release_packets(SIZE_MAX, true);
+  REQUIRE(f.reactor->close() == 0);
+  for (Caller& c : callers) CHECK(c.source.word == 0);
+  CHECK(f.kernel.queued_packets() == 0);
+  CHECK(f.stats().leaked_on_teardown == 0);
+}
+
+TEST_CASE("source: after teardown every call is refused", "[sim][source]") {
+  Fixture f;
+  Caller c;
+  REQUIRE(f.reactor->close() == 0);
+  CHECK(f.reactor->source_open(&c.source) == UVAFD_EBADF);
+  CHECK(f.reactor->source_close(&c.source) == UVAFD_EBADF);
+  CHECK(f.reactor->source_open(nullptr) == UVAFD_EBADF);
+  Fixture g;
+  CHECK(g.reactor->source_open(nullptr) == UVAFD_EINVAL);
+  CHECK(g.reactor->source_wake(nullptr) == UVAFD_EINVAL);
+  CHECK(g.reactor->source_close(nullptr) == UVAFD_EINVAL);
+}
+
+TEST_CASE("source: senders on four threads lose no wake", "[sim][source][threads]") {
+  Fixture f;
+  Caller c;
+  REQUIRE(f.reactor->source_open(&c.source) == 0);
+  constexpr int kThreads = 4, kPerThread = 20000;
+  std::atomic<uint64_t> sent{0};
+  std::atomic<int> done{0}, errors{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t)
+    senders.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) {
+        sent.fetch_add(1, std::memory_order_release);  // what the wakeup announces, first
+        if (f.reactor->source_wake(&c.source) != 0) errors.fetch_add(1);
+        if (i % 512 == 0) std::this_thread::yield();
+      }
+      done.fetch_add(1);
+    });
+  struct Ctx {
+    std::atomic<uint64_t>* sent;
+    uint64_t seen = 0, deliveries = 0;
+  } ctx{&sent};
+  auto cb = [](void* a, const uvafd_event* e) {
+    auto* x = static_cast<Ctx*>(a);
+    if (e->events != UVAFD_WAKEUP) return;
+    ++x->deliveries;
+    x->seen = x->sent->load(std::memory_order_acquire);
+  };
+  while (done.load() < kThreads) f.reactor->wait(5, cb, &ctx);
+  for (auto& t : senders) t.join();
+  for (int i = 0; i < 100 && ctx.seen != sent.load(); ++i) f.reactor->wait(5, cb, &ctx);
+  CHECK(errors.load() == 0);
+  CHECK(ctx.seen == uint64_t(kThreads) * kPerThread);  // the last wake was delivered after it
+  CHECK(ctx.deliveries == f.stats().wakes_delivered);
+  REQUIRE(f.reactor->source_close(&c.source) == 0);
+}
+
+TEST_CASE("source: a close racing senders releases the memory exactly once", "[sim][source][threads]") {
+  // Senders keep waking while the loop closes the source: close says 0 (nothing in flight, the
+  // caller's at once) or 1 (one RELEASED later), never both, never neither; afterwards every
+  // wake is refused and the word stays 0.
+  for (int round = 0; round < 200; ++round) {
+    Fixture f;
+    Caller c;
+    REQUIRE(f.reactor->source_open(&c.source) == 0);
+    std::atomic<bool> stop{false};
+    std::atomic<int> refused{0};
+    std::vector<std::thread> senders;
+    for (int t = 0; t < 2; ++t)
+      senders.emplace_back([&] {
+        while (!stop.load()) {
+          const int rc = f.reactor->source_wake(&c.source);
+          if (rc == UVAFD_EBADF) refused.fetch_add(1);
+        }
+      });
+    for (int i = 0; i < round % 7; ++i) f.wait();
+    const int rc = f.reactor->source_close(&c.source);
+    REQUIRE((rc == 0 || rc == 1));
+    int released = 0;
+    for (int i = 0; i < 50 && rc == 1 && !released; ++i) {
+      f.wait(5);
+      released += count(f.events, &c.source, UVAFD_RELEASED);
+    }
+    stop.store(true);
+    for (auto& t : senders) t.join();
+    CHECK(released == (rc == 1 ? 1 : 0));
+    CHECK(c.source.word == 0);
+    CHECK(f.wait() == 0);  // nothing more for it
+  }
+}
+
+TEST_CASE("source: a generation that wraps skips 0, which means closed", "[sim][source]") {
+  Fixture f;
+  const uintptr_t top = ~uintptr_t(0) >> 1;  // the largest generation the word holds
+  ReactorTestAccess::set_next_source_generation(*f.reactor, top);
+  Caller a, b;
+  REQUIRE(f.reactor->source_open(&a.source) == 0);
+  CHECK((a.source.word >> 1) == top);
+  REQUIRE(f.reactor->source_open(&b.source) == 0);  // top + 1 wraps to 0: skipped
+  CHECK((b.source.word >> 1) == 1);
+  for (Caller* c : {&a, &b}) {
+    REQUIRE(f.reactor->source_wake(&c->source) == 0);
+    REQUIRE(f.wait() == 1);
+    CHECK(f.events[0].events == UVAFD_WAKEUP);
+    CHECK(f.events[0].handle.generation == (c->source.word >> 1));
+    REQUIRE(f.reactor->source_close(&c->source) == 0);
+  }
+}
