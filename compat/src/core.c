@@ -106,17 +106,22 @@ static void uvafd__on_foreign_packet(void* arg, const uvafd_packet* packet) {
 
 static void uvafd__on_event(void* arg, const uvafd_event* event) {
   uv_loop_t* loop = (uv_loop_t*) arg;
-  uv_handle_t* handle = (uv_handle_t*) event->user_data;
+  uv_handle_t* handle;
 
-  /* A closed registration delivers nothing, so the handle is still the user's. Each handle
-   * queues its own request on libuv's pending queue here, in dequeue order with libuv's
-   * requests; the callbacks run in the pending-request phase, as in libuv. */
+  /* A closed registration delivers nothing, and a closed async handle only its release, so
+   * the handle is still the user's. Each handle queues its own request on libuv's pending
+   * queue here, in dequeue order with libuv's requests; the callbacks run in the
+   * pending-request phase, as in libuv. */
+  if (event->events & (UVAFD_WAKEUP | UVAFD_RELEASED)) {
+    if (event->events & UVAFD_WAKEUP)
+      uvafd__count_event(loop);
+    uvafd__async_event(loop, event);
+    return;
+  }
+  handle = (uv_handle_t*) event->user_data;
   if (handle->type == UV_POLL) {
     uvafd__count_event(loop);
     uvafd__poll_deliver(loop, (uv_poll_t*) handle, event);
-  } else if (handle->type == UV_ASYNC && (event->events & UVAFD_WAKEUP)) {
-    uvafd__count_event(loop);
-    uvafd__async_deliver(loop, (uv_async_t*) handle);
   }
 }
 
@@ -250,8 +255,8 @@ void uv__loop_close(uv_loop_t* loop) {
   uv__loops_remove(loop);
 
   /* As libuv: the internal async handle closes without another iteration. A wakeup packet
-   * still queued for it keeps its reactor state as a zombie until the reactor's teardown
-   * below dequeues it; the handle itself is done with at once. */
+   * still queued for it is dequeued by the reactor's teardown below, while the loop (which
+   * holds the handle) is still ours. */
   uvafd__async_release(loop, &loop->wq_async);
 
   uv_mutex_lock(&loop->wq_mutex);

@@ -55,9 +55,10 @@ static __inline void uvafd__token_store(void* storage, uvafd_handle token) {
 
 int uvafd__translate_error(int uvafd_error);
 
-/* The reactor's events, routed by the handle type in their user data (core.c). */
+/* The reactor's events (core.c): an async handle's (UVAFD_WAKEUP, UVAFD_RELEASED: user_data is
+ * the source inside the handle), and a uv_poll_t's (user_data is the handle). */
 void uvafd__poll_deliver(uv_loop_t* loop, uv_poll_t* handle, const uvafd_event* event);
-void uvafd__async_deliver(uv_loop_t* loop, uv_async_t* handle);
+void uvafd__async_event(uv_loop_t* loop, const uvafd_event* event);
 
 /* uv__loop_close: the loop's internal async handle, closed without an iteration. */
 void uvafd__async_release(uv_loop_t* loop, uv_async_t* handle);
