@@ -49,6 +49,7 @@ static void bench_parse(int argc, char** argv, bench_args* a, long default_n) {
             "  close        uv_close on a handle whose poll is in flight (us, iterations)\n"
             "  idle N       one pair's ping-pong beside N idle polled sockets (round trips/s)\n"
             "  memory N     private bytes per registered poll handle, N handles\n"
+            "  memory_async N  private bytes per uv_async_t, N handles (bench_uv only)\n"
             "  tcp N        N loopback pairs of libuv's own uv_tcp_t (round trips/s)\n",
             argv[0]);
     ExitProcess(2);

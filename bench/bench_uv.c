@@ -25,6 +25,8 @@
  *               ping-pong. value: round trips/s.
  *   memory N    private bytes per registered and started poll handle over N handles (the
  *               sockets and the uv_poll_t structs are allocated before the first reading).
+ *   memory_async N  private bytes per uv_async_t over N handles, with no wakeup in flight
+ *               (the structs are allocated and touched before the first reading).
  *   tcp N       N loopback pairs of libuv's own uv_tcp_t (its IOCP path, not uv_poll_t): the
  *               client uv_writes 16 bytes, the server echoes them with uv_write, the client
  *               writes again. value: round trips/s. uvafd's loop core must not slow it. */
@@ -505,6 +507,39 @@ static void run_memory(void) {
                "bytes/handle", made, g.t1 - t0, g.extra);
 }
 
+static void idle_async_cb(uv_async_t* h) { (void)h; }
+
+static void run_memory_async(void) {
+  long n = g.args.n < 1 ? 1 : g.args.n, i;
+  uv_async_t* asyncs = calloc((size_t)n, sizeof *asyncs);
+  double p0, p1, t0;
+  const char* source = "none";
+  if (!asyncs) bench_die("out of memory");
+  memset(asyncs, 0xab, (size_t)n * sizeof *asyncs); /* the caller's memory: not measured */
+  {
+    static uv_async_t warm;
+    check_uv(uv_async_init(&g.loop, &warm, idle_async_cb), "uv_async_init(warm)");
+    uv_run(&g.loop, UV_RUN_NOWAIT);
+    uv_close((uv_handle_t*)&warm, NULL);
+    uv_run(&g.loop, UV_RUN_DEFAULT);
+  }
+  t0 = bench_now_s();
+  p0 = bench_private_bytes(&source);
+  for (i = 0; i < n; ++i)
+    check_uv(uv_async_init(&g.loop, &asyncs[i], idle_async_cb), "uv_async_init(memory)");
+  uv_run(&g.loop, UV_RUN_NOWAIT);
+  p1 = bench_private_bytes(&source);
+  g.t1 = bench_now_s();
+  for (i = 0; i < n; ++i) uv_close((uv_handle_t*)&asyncs[i], NULL);
+  uv_run(&g.loop, UV_RUN_DEFAULT);
+  snprintf(g.extra, sizeof g.extra,
+           "source=%s private_before=%.0f private_after=%.0f handle_struct=%u",
+           source, p0, p1, (unsigned)sizeof(uv_async_t));
+  bench_result(bench_lib_name(), g.args.scenario, n, (p1 - p0) / (double)n, "bytes/handle", n,
+               g.t1 - t0, g.extra);
+  free(asyncs);
+}
+
 /* ---- tcp: libuv's own uv_tcp_t ------------------------------------------------------------ */
 
 typedef struct tcp_pair {
@@ -656,6 +691,8 @@ int main(int argc, char** argv) {
     run_close();
   } else if (!strcmp(g.args.scenario, "memory")) {
     run_memory();
+  } else if (!strcmp(g.args.scenario, "memory_async")) {
+    run_memory_async();
   } else if (!strcmp(g.args.scenario, "tcp")) {
     run_tcp(g.args.n < 1 ? 1 : g.args.n);
   } else {

@@ -91,6 +91,8 @@ echo "bench: $rounds round(s) of ${secs} s runs (libuv $libuv_version, uvafd, fl
 run_rounds "$all_rounds" 0
 echo "memory ($mem_n handles, once)  [$(($(date +%s) - started)) s]"
 for p in "${progs[@]}"; do run_one 1 "$p" memory "$mem_n" 1; done
+# uv_async_t's memory: the libraries only (the floor has no such handle).
+for p in uvafd libuv; do run_one 1 "$p" memory_async "$mem_n" 1; done
 [ "$libuv_rounds" -gt 0 ] && libuv_bench_rounds "$tree" "$libuv_rounds"
 
 # ---- wineserver requests per event (Wine's server trace) --------------------------------

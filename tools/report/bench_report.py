@@ -107,6 +107,7 @@ class Report:
         self.traces = {(t["program"], t["scenario"], t["n"]): t for t in records if t.get("type") == "trace"}
         self.cases = [tuple(c.split()) for c in self.meta.get("cases", "").split(";") if c.strip()]
         self.idle_n = self.meta.get("idle_n", "10000")
+        self.mem_n = self.meta.get("mem_n", "10000")
 
     def summary(self, key, scenario, n, field="value"):
         return self._s.get(("%s %s %s" % (key, scenario, n), field))
@@ -117,6 +118,11 @@ class Report:
 
     def trace(self, program, scenario, n):
         return self.traces.get((program, scenario, str(n)))
+
+    def struct_size(self, scenario):
+        """The handle_struct field of the scenario's result lines (the handle's sizeof)."""
+        return next((r["fields"]["handle_struct"] or None for r in self.lines(("result",))
+                     if r["scenario"] == scenario and "handle_struct" in r["fields"]), None)
 
     def lines(self, kind=("result", "nt")):
         return [r for r in self.records if r.get("type") in kind]
@@ -132,7 +138,7 @@ class Report:
     def values(self):
         failures = [r["text"] for r in self.records if r.get("type") == "failure"]
         values = {k: self.meta.get(k) for k in self.META}
-        values.update(idle_n=self.idle_n, failures="\n".join("- " + f for f in failures),
+        values.update(idle_n=self.idle_n, mem_n=self.mem_n, failures="\n".join("- " + f for f in failures),
                       raw_results=block(r["raw"] for r in self.lines()), run_record=record_block(self.records))
         return values, {"failures": bool(failures)}
 
@@ -164,7 +170,6 @@ class UvReport(Report):
 
     def __init__(self, records):
         super().__init__(records)
-        self.mem_n = self.meta.get("mem_n", "10000")
         self.trace_cases = [tuple(c.split()) for c in self.meta.get("trace_cases", "").split(";") if c.strip()]
         self.do_trace = self.meta.get("trace", "1") == "1"
         self.rows = []       # scenario, unit, uvafd, libuv, floor, u/l, u/f, target, met
@@ -254,13 +259,20 @@ class UvReport(Report):
         u, l, f = (g(p, "memory", self.mem_n) for p in PROGRAMS)
         self.row("6. memory per registered poll handle (lower is better)", "bytes", u, l, f,
                  "<= libuv", self.count("yes" if u is not None and u <= (l or 0) else "no"))
-        self.handle_struct = next((r["fields"]["handle_struct"] or None for r in self.lines()
-                                   if "handle_struct" in r["fields"]), None)
+        self.handle_struct = self.struct_size("memory")
         if self.handle_struct and u is not None and l is not None:
             # The same with the caller's own handle struct counted (the floor has none).
             hs = float(self.handle_struct)
+            ut, lt = sum_as_printed(u, hs), sum_as_printed(l, hs)
             self.row("6. memory per poll handle + the caller's uv_poll_t (lower is better)", "bytes",
-                     sum_as_printed(u, hs), sum_as_printed(l, hs), None, "(none)", "-")
+                     ut, lt, None, "<= 1.2x libuv", self.count("yes" if ut <= 1.2 * lt else "no"))
+        # uv_async_t with no wakeup in flight: the libraries only. Whole pages are read, so a
+        # handle that costs nothing reads a few bytes either way; the target is "none".
+        u, l = (g(p, "memory_async", self.mem_n) for p in ("uvafd", "libuv"))
+        if u is not None or l is not None:
+            self.async_struct = self.struct_size("memory_async")
+            self.row("6b. memory per uv_async_t beyond its struct (lower is better)", "bytes", u, l,
+                     None, "< 8 (none)", self.count("yes" if u is not None and u < 8 else "no"))
         for sc, n, _k1, _k2 in self.trace_cases if self.do_trace else ():
             u, l, f = (self.trace_per(p, sc, n) for p in PROGRAMS)
             met = self.trace_verdict(sc, n, num(u), num(l))
@@ -291,6 +303,7 @@ class UvReport(Report):
         values, flags = self.values()
         values.update(
             cpu=self.meta.get("cpu") or "unknown CPU", handle_struct=self.handle_struct or "?",
+            async_struct=getattr(self, "async_struct", None) or "?",
             targets_met=str(t["yes"]), targets_total=str(sum(t.values())), targets_noise=str(t["noise"]),
             targets_not_met=str(t["no"]), pingpong_range=self.range_of("pingpong", "1"),
             async_range="%s wakeups/s with 1 sender thread, %s with 2 and %s with 4" % tuple(
