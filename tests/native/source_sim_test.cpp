@@ -11,6 +11,7 @@
 #include "sim_fixture.h"
 #include "sim_kernel.h"
 #include "test_access.h"
+#include "wake_storm.h"
 
 using namespace uvafd;
 using namespace uvafd_test;
@@ -172,34 +173,12 @@ TEST_CASE("source: senders on four threads lose no wake", "[sim][source][threads
   Caller c;
   REQUIRE(f.reactor->source_open(&c.source) == 0);
   constexpr int kThreads = 4, kPerThread = 20000;
-  std::atomic<uint64_t> sent{0};
-  std::atomic<int> done{0}, errors{0};
-  std::vector<std::thread> senders;
-  for (int t = 0; t < kThreads; ++t)
-    senders.emplace_back([&] {
-      for (int i = 0; i < kPerThread; ++i) {
-        sent.fetch_add(1, std::memory_order_release);  // what the wakeup announces, first
-        if (f.reactor->source_wake(&c.source) != 0) errors.fetch_add(1);
-        if (i % 512 == 0) std::this_thread::yield();
-      }
-      done.fetch_add(1);
-    });
-  struct Ctx {
-    std::atomic<uint64_t>* sent;
-    uint64_t seen = 0, deliveries = 0;
-  } ctx{&sent};
-  auto cb = [](void* a, const uvafd_event* e) {
-    auto* x = static_cast<Ctx*>(a);
-    if (e->events != UVAFD_WAKEUP) return;
-    ++x->deliveries;
-    x->seen = x->sent->load(std::memory_order_acquire);
-  };
-  while (done.load() < kThreads) f.reactor->wait(5, cb, &ctx);
-  for (auto& t : senders) t.join();
-  for (int i = 0; i < 100 && ctx.seen != sent.load(); ++i) f.reactor->wait(5, cb, &ctx);
-  CHECK(errors.load() == 0);
-  CHECK(ctx.seen == uint64_t(kThreads) * kPerThread);  // the last wake was delivered after it
-  CHECK(ctx.deliveries == f.stats().wakes_delivered);
+  const WakeStorm storm = wake_storm_with(
+      *f.reactor, [&] { return f.reactor->source_wake(&c.source); }, kThreads, kPerThread, 5);
+  CHECK(storm.errors == 0);
+  CHECK(storm.sent == uint64_t(kThreads) * kPerThread);
+  CHECK(storm.seen == storm.sent);  // the last wake was delivered after it
+  CHECK(storm.deliveries == f.stats().wakes_delivered);
   REQUIRE(f.reactor->source_close(&c.source) == 0);
 }
 

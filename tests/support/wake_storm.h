@@ -18,10 +18,12 @@ struct WakeStorm {
   int errors = 0;           // wake() calls that failed
 };
 
-// Each sender counts a wake *before* sending it; each delivery reads the count. If no wake is
-// lost, some delivery after the last send observes the final count.
-inline WakeStorm wake_storm(uvafd::Reactor& r, uvafd_handle w, int threads, int per_thread,
-                            int64_t slice_ms) {
+// Each sender counts a wake *before* sending it (send: one wake, 0 on success); each delivery
+// reads the count. If no wake is lost, some delivery after the last send observes the final
+// count.
+template <typename Send>
+WakeStorm wake_storm_with(uvafd::Reactor& r, Send send, int threads, int per_thread,
+                          int64_t slice_ms) {
   std::atomic<uint64_t> sent{0};
   std::atomic<int> done{0}, errors{0};
   std::vector<std::thread> senders;
@@ -29,7 +31,7 @@ inline WakeStorm wake_storm(uvafd::Reactor& r, uvafd_handle w, int threads, int 
     senders.emplace_back([&] {
       for (int i = 0; i < per_thread; ++i) {
         sent.fetch_add(1, std::memory_order_release);
-        if (r.wake(w) != 0) errors.fetch_add(1);
+        if (send() != 0) errors.fetch_add(1);
         if (i % 512 == 0) std::this_thread::yield();
       }
       done.fetch_add(1);
@@ -52,6 +54,12 @@ inline WakeStorm wake_storm(uvafd::Reactor& r, uvafd_handle w, int threads, int 
   out.sent = sent.load();
   out.errors = errors.load();
   return out;
+}
+
+// The same storm on a reactor wakeup source (uvafd_wakeup_open).
+inline WakeStorm wake_storm(uvafd::Reactor& r, uvafd_handle w, int threads, int per_thread,
+                            int64_t slice_ms) {
+  return wake_storm_with(r, [&r, w] { return r.wake(w); }, threads, per_thread, slice_ms);
 }
 
 }  // namespace uvafd_test
