@@ -552,11 +552,11 @@ int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
 }
 
 void Reactor::process(const Completion& c, uvafd_event_cb cb, void* arg, int* delivered) {
-  // Ownership before key: the port may be shared (libuv's requests, another library's posts),
-  // and a foreign packet can carry any key. Only a context inside our own state memory is ours;
-  // the key then only has to agree with the state's kind.
-  // An embedded source's key is this reactor's own (see source_key_); its context is the
-  // caller's memory, which only that key vouches for.
+  // The port may be shared (libuv's requests, another library's posts), and a foreign packet
+  // can carry any key. Two things make a packet ours: the per-reactor source key, which no
+  // other code can post (source_key_), for an embedded source whose context is the caller's
+  // memory; otherwise a context inside our own state memory, whose key then only has to agree
+  // with the state's kind.
   if (c.key == source_key_) return on_source_packet(c, cb, arg, delivered);
   if (!slab_.owns(c.context)) return on_foreign_packet(c, delivered);
   if (c.key == kKeyAfd) return on_poll_packet(c, cb, arg, delivered);

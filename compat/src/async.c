@@ -2,7 +2,8 @@
  * embedded wakeup source of the reactor (uvafd_source) inside the handle's own async_req, so an
  * async handle costs nothing beyond the caller's struct, as in libuv. uv_async_send posts at
  * most one NtSetIoCompletion packet per handle until the loop has taken it, from any thread,
- * without a lock; the packet carries the source's identity (its address and generation). The loop's internal wq_async, which the thread pool sends to, is one too.
+ * without a lock; the packet carries the source's identity (its address and generation). The
+ * loop's internal wq_async, which the thread pool sends to, is one too.
  *
  * When the reactor delivers the wakeup, the handle's own async_req goes on libuv's pending
  * queue, as libuv's wakeup packet does: the callback runs in the pending-request phase, in

@@ -182,7 +182,8 @@ TEST_CASE("source: senders on four threads lose no wake", "[sim][source][threads
   REQUIRE(f.reactor->source_close(&c.source) == 0);
 }
 
-TEST_CASE("source: a close racing senders releases the memory exactly once", "[sim][source][threads]") {
+TEST_CASE("source: a close racing senders releases the memory exactly once",
+          "[sim][source][threads]") {
   // Senders keep waking while the loop closes the source: close says 0 (nothing in flight, the
   // caller's at once) or 1 (one RELEASED later), never both, never neither; afterwards every
   // wake is refused and the word stays 0.

@@ -204,9 +204,10 @@ UVAFD_API int uvafd_reactor_destroy(uvafd_reactor* r);
  * A packet is the reactor's only when its ApcContext (Win32: lpOverlapped) points at the
  * reactor's own state memory, or when its key is the one this reactor gives its embedded
  * sources' packets: an odd value derived from the address of the reactor's own memory, which
- * no other code can post without reading it out of the reactor. Every other packet, whatever its completion key, a NULL context
- * included (a bare wakeup), is foreign: uvafd_reactor_wait hands it to foreign_packet in
- * dequeue order, interleaved with the reactor's own events, and counts it in its return value.
+ * no other code can post without reading it out of the reactor. Every other packet, whatever
+ * its completion key, a NULL context included (a bare wakeup), is foreign: uvafd_reactor_wait
+ * hands it to foreign_packet in dequeue order, interleaved with the reactor's own events, and
+ * counts it in its return value.
  * The reactor's completion keys are odd, so no handle value and no pointer to an aligned object
  * can equal them; still, the two fixed keys never decide ownership (a context must be the
  * reactor's memory), only the per-reactor source key does. Without a foreign_packet hook, or
