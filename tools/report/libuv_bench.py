@@ -133,7 +133,7 @@ class Section:
         med = lambda p: fmt(printed(summarize(list(vals[p].values()))).median)
         verdict = "-"
         if ul is not None:
-            verdict = reached([(ul, self.TARGET)])
+            verdict = reached([(ul, self.TARGET)], aa)
             self.tally[verdict] += 1
         self.rows.append([b, unit + ("" if higher else " (lower is better)"), med("uvafd"), med("libuv"),
                           interval(ul), interval(aa), str(ul.count if ul else 0),

@@ -87,15 +87,19 @@ def pct(s):
     return "%.0f%%" % (100 * (s.conf if s else 0))
 
 
-def reached(goals):
-    """The verdict on (Summary or None, target) pairs of ratios. "yes": every median reaches its
-    target. "noise": one does not, but the 95% interval of each that does not still reaches it,
-    so the machine cannot tell the shortfall from noise. "no": an interval lies wholly below."""
+def reached(goals, aa=None):
+    """The verdict on (Summary or None, target) pairs of ratios, read against the A/A control
+    `aa` (the Summary of uvafd/uvafd in the same rounds, or None). "yes": every median reaches
+    its target. "noise": one does not, but the 95% interval of each that does not still reaches
+    it, or reaches as far below it as the A/A interval falls below 1 (two runs of one binary
+    differed that much, so the machine cannot tell the shortfall from noise). "no": an interval
+    lies wholly below both."""
     result = "yes"
     for s, goal in goals:
         if s is not None and s.median >= goal:
             continue
-        if s is None or s.hi < goal:
+        floor = goal * min(1.0, aa.lo) if aa is not None else goal
+        if s is None or s.hi < floor:
             return "no"
         result = "noise"
     return result

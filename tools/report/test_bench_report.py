@@ -68,6 +68,30 @@ class ThroughputVerdicts(unittest.TestCase):
     def test_no_when_the_interval_lies_below(self):
         self.assertEqual(self.verdict(rounds("churn", "0", 9, uvafd=lambda r: 80 + r, libuv=lambda r: 100)), "no")
 
+    def test_noise_when_the_aa_control_moved_as_far(self):
+        # uvafd/libuv 0.86 .. 0.94 (interval up to 0.93), wholly below 1; but two runs of the
+        # same binary differed 0.85 .. 1.25 (interval from 0.90): the machine cannot tell.
+        lines = rounds("churn", "0", 9, uvafd=lambda r: 85 + r, libuv=lambda r: 100,
+                       uvafd_aa=lambda r: (85 + r) / (0.80 + 0.05 * r))
+        self.assertEqual(self.verdict(lines), "noise")
+
+    def test_no_when_the_interval_lies_below_the_aa_control_too(self):
+        lines = rounds("churn", "0", 9, uvafd=lambda r: 85 + r, libuv=lambda r: 100,
+                       uvafd_aa=lambda r: (85 + r) / (0.97 + 0.01 * r))
+        self.assertEqual(self.verdict(lines), "no")
+
+    def idle_verdict(self, uvafd_10k, libuv_10k):
+        lines = (rounds("idle", "0", 3, uvafd=lambda r: 400, libuv=lambda r: 400, floor=lambda r: 400)
+                 + rounds("idle", "10000", 3, uvafd=lambda r: uvafd_10k, libuv=lambda r: libuv_10k,
+                          floor=lambda r: 100))
+        rep = bench_report.UvReport(run(lines, cases="idle 0;idle 10000", trace="0"))
+        return next(r[8] for r in rep.rows if "against libuv's loss" in r[0])
+
+    def test_idle_loss_no_larger_than_libuvs(self):
+        self.assertEqual(self.idle_verdict(60, 50), "yes")   # loses 85%, libuv 87.5%
+        self.assertEqual(self.idle_verdict(50, 50), "yes")
+        self.assertEqual(self.idle_verdict(40, 50), "no")    # loses 90%
+
     def test_ratios_are_paired_by_round(self):
         # Both halve in round 5 onwards: each round's ratio is 1, whatever the medians do.
         lines = rounds("churn", "0", 9, uvafd=lambda r: 100 if r < 5 else 50, libuv=lambda r: 100 if r < 5 else 50)

@@ -77,6 +77,23 @@ class Verdicts(unittest.TestCase):
         # Median below 1, the upper bound of the interval above: noise.
         self.assertEqual(self.section(9, lambda r: 89 + 2 * r, lambda r: 100).rows[0][8], "noise")
 
+    def test_read_against_the_aa_control(self):
+        # uvafd/libuv wholly below 1 (0.81 .. 0.89); the A/A control of the same rounds decides.
+        sec = self.section(9, lambda r: 80 + r, lambda r: 100)
+        wide = {(r, "uvafd_aa", "million_async"): (80 + r) / (0.70 + 0.05 * r) for r in range(1, 10)}
+        narrow = {(r, "uvafd_aa", "million_async"): (80 + r) / (0.99 + 0.002 * r) for r in range(1, 10)}
+        self.assertEqual(self.with_aa(wide).rows[0][8], "noise")
+        self.assertEqual(self.with_aa(narrow).rows[0][8], "no")
+        self.assertEqual(sec.rows[0][8], "no")  # A/A exactly 1
+
+    def with_aa(self, aa):
+        vals = {}
+        for r in range(1, 10):
+            vals[(r, "uvafd", "million_async")] = 80 + r
+            vals[(r, "libuv", "million_async")] = 100
+        vals.update(aa)
+        return libuv_bench.Section(records(vals, None), {})
+
     def test_seconds_are_turned_into_speed(self):
         # uvafd takes half libuv's time: twice as fast.
         sec = self.section(3, lambda r: 5, lambda r: 10, bench="million_timers")
