@@ -85,3 +85,26 @@ libuv_bench_rounds() (
   echo "libuv's own benchmarks:$names ($all round(s))  [$(($(date +%s) - started)) s]"
   run_rounds "$all" 0
 )
+
+# libuv_bench_traces TREE: wineserver requests per unit of work (tick, event, packet) for the
+# benchmarks of UVAFD_BENCH_LIBUV_TRACE that need no helper process, each run once per link
+# under a fresh tracing wineserver (bench/trace_count.sh --runner), into
+# $work/libuv_trace.list ("program bench" per run) and libuv_trace-P-B.{out,log,names}.
+# Says whether a gap between the links is in what each asks of Wine, or in how the two CPUs
+# were shared while they ran (the traced run is slower; the count per unit is what is read).
+# Not million_async: its count leaves out the packets still queued when its timer closes the
+# handles, a backlog set by the scheduling (traced, both links post one packet and dequeue one
+# per event, and the backlog alone made uvafd's count per counted event 1.6x libuv's).
+libuv_bench_trace_default="loop_count_timed queue_work udp_timed_pummel_1v10"
+libuv_bench_traces() {
+  local tree=$1 b p base
+  for b in ${UVAFD_BENCH_LIBUV_TRACE-$libuv_bench_trace_default}; do
+    for p in uvafd libuv; do
+      base=$work/libuv_trace-$p-$b
+      "$root/bench/trace_count.sh" --runner "$tree/bench/uv_bench_$p.exe" "$b" "$base.log" \
+        "$base.names" >"$base.out" || true
+      echo "$p $b" >>"$work/libuv_trace.list"
+      echo "  $p $b: $(cat "$base.out") $(python3 "$root/tools/report/libuv_bench.py" parse "$b" "$base.log")"
+    done
+  done
+}

@@ -12,7 +12,9 @@
 #   UVAFD_BENCH_ASYNC_ROUNDS rounds for scenario 1, the noisiest and cheapest (default 2 x rounds)
 #   UVAFD_BENCH_IDLE      idle sockets for scenario 5 (default 10000)
 #   UVAFD_BENCH_MEMORY    poll handles for scenario 6 (default 10000)
-#   UVAFD_BENCH_TRACE=0   skip counting wineserver requests (scenario 7)
+#   UVAFD_BENCH_TRACE=0   skip counting wineserver requests (scenario 7, and libuv's benchmarks)
+#   UVAFD_BENCH_LIBUV_TRACE  libuv's benchmarks whose requests per unit are counted (default:
+#                         bench/libuv_bench.sh; helper-free ones only)
 #   UVAFD_BENCH_DOCS=0    print the table only; leave docs/ alone
 #   UVAFD_BENCH_OUT       the folder the report and chart go to (default docs)
 #   UVAFD_BENCH_LIBUV_ROUNDS  rounds of libuv's own benchmarks (default 3; 0 skips them)
@@ -62,6 +64,7 @@ bench_wine "$tree/bench-wineprefix"  # its wineserver is restarted below to trac
 load_before=$(load_average)
 if [ "${UVAFD_BENCH_ONLY_LIBUV:-0}" = 1 ]; then
   libuv_bench_rounds "$tree" "$libuv_rounds"
+  [ "$do_trace" = 1 ] && libuv_bench_traces "$tree"
   bench_meta "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" "docs=${UVAFD_BENCH_DOCS:-1}" \
     "libuv_bench_load=$load_before / $(load_average)"
   out_dir=${UVAFD_BENCH_OUT:-docs}
@@ -113,6 +116,7 @@ if [ "$do_trace" = 1 ]; then
       echo "  $p $1 $2: $(tr '\n' ' ' <"$t-a.out")/ $(tr '\n' ' ' <"$t-b.out")"
     done
   done
+  [ "$libuv_rounds" -gt 0 ] && libuv_bench_traces "$tree"
   wine_stop
 fi
 

@@ -8,8 +8,19 @@
 # leaves the set when it terminates itself. A request line in the trace is "TTTT: name( ...";
 # replies ("TTTT: name() = ..."), fd transfers and other notes are not counted.
 # BREAKDOWN_FILE, if given, receives "count name" for each request name.
+#   trace_count.sh --runner EXE NAME OUTPUT_FILE BREAKDOWN_FILE
+# runs benchmark NAME of libuv's runner EXE in its own process ("EXE NAME NAME": no helper
+# process, bench/libuv_bench.sh), its output into OUTPUT_FILE, and prints "requests=R" for it:
+# it prints no pid, so its process is the first one the fresh wineserver starts (Wine's
+# services come after it, as its children).
 set -u
-exe=$1 scenario=$2 n=$3 events=$4 breakdown=${5:-}
+runner=0
+if [ "${1:-}" = --runner ]; then
+  runner=1
+  exe=$2 scenario=$3 output=$4 breakdown=$5
+else
+  exe=$1 scenario=$2 n=$3 events=$4 breakdown=${5:-}
+fi
 source "$(dirname "$0")/../tools/wine.sh"
 : "${WINEPREFIX:?WINEPREFIX must name the benchmark prefix}"
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
@@ -18,25 +29,42 @@ trap 'rm -rf "$tmp"' EXIT
 wine_stop
 # The wineserver started by this process inherits WINEDEBUG=+server (wineserver -d) and our
 # stderr: the trace. 600 s is a bound only: the run ends at MAX_EVENTS.
-WINEDEBUG=+server timeout 300 "$wine" "$exe" "$scenario" 600 "$n" "$events" \
-  >"$tmp/out" 2>"$tmp/trace"
-rc=$?
-wine_stop
-line=$(tr -d '\r' <"$tmp/out" | grep '^result ' | head -n 1)
-if [ $rc -ne 0 ] || [ -z "$line" ]; then
-  echo "trace_count: $exe $scenario $n $events failed (rc=$rc)" >&2
-  tail -n 5 "$tmp/out" >&2
-  exit 1
+if [ $runner = 1 ]; then
+  # libuv's benchmarks print to stderr, as does the server's trace: the trace lines start
+  # with a thread id and a colon, the benchmark's do not.
+  WINEDEBUG=+server timeout 300 "$wine" "$exe" "$scenario" "$scenario" >"$tmp/out" 2>"$tmp/trace"
+  rc=$?
+  wine_stop
+  { cat "$tmp/out"; grep -av '^[0-9a-f]\{4\}: ' "$tmp/trace"; } | tr -d '\r' >"$output"
+  if [ $rc -ne 0 ]; then
+    echo "trace_count: $exe $scenario failed (rc=$rc)" >&2
+    exit 1
+  fi
+  pid=first
+else
+  WINEDEBUG=+server timeout 300 "$wine" "$exe" "$scenario" 600 "$n" "$events" \
+    >"$tmp/out" 2>"$tmp/trace"
+  rc=$?
+  wine_stop
+  line=$(tr -d '\r' <"$tmp/out" | grep '^result ' | head -n 1)
+  if [ $rc -ne 0 ] || [ -z "$line" ]; then
+    echo "trace_count: $exe $scenario $n $events failed (rc=$rc)" >&2
+    tail -n 5 "$tmp/out" >&2
+    exit 1
+  fi
+  pid=$(sed -n 's/.* pid=\([0-9a-f]*\).*/\1/p' <<<"$line")
+  got=$(sed -n 's/.* events=\([0-9]*\).*/\1/p' <<<"$line")
 fi
-pid=$(sed -n 's/.* pid=\([0-9a-f]*\).*/\1/p' <<<"$line")
-got=$(sed -n 's/.* events=\([0-9]*\).*/\1/p' <<<"$line")
 awk -v pid="$pid" -v breakdown="$breakdown" '
   function hex(s) { sub(/^0+/, "", s); return s == "" ? "0" : s }
   function tid_in_line(   m) { match($0, /tid=[0-9a-f]+/); return hex(substr($0, RSTART + 4, RLENGTH - 4)) }
   { split($1, a, ":"); t = hex(a[1]) }
   # The last process with this pid is ours (it lives to the end of the trace); an earlier
   # one that had the same id is forgotten.
-  $2 == "init_first_thread()" && $0 ~ ("pid=0*" hex(pid) ",") {
+  $2 == "init_first_thread()" && pid == "first" && !seen_first {
+    seen_first = 1; mine[tid_in_line()] = 1; next
+  }
+  $2 == "init_first_thread()" && pid != "first" && $0 ~ ("pid=0*" hex(pid) ",") {
     delete mine; delete by; delete own_new; count = 0
     mine[tid_in_line()] = 1; next
   }
@@ -54,4 +82,4 @@ awk -v pid="$pid" -v breakdown="$breakdown" '
     printf "requests=%d", count
     if (breakdown != "") for (k in by) printf "%d %s\n", by[k], k > breakdown
   }' "$tmp/trace"
-echo " events=$got"
+if [ $runner = 1 ]; then echo; else echo " events=$got"; fi

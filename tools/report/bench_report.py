@@ -71,7 +71,7 @@ RECORD_BEGIN = "<!-- The run's settings, failures and traces, for bench_report.p
 
 
 def record_block(records):
-    kept = (r for r in records if r.get("type") in ("meta", "failure", "trace"))
+    kept = (r for r in records if r.get("type") in ("meta", "failure", "trace", "libuv_trace"))
     return RECORD_BEGIN + "".join(json.dumps(r) + "\n" for r in kept) + "-->\n"
 
 

@@ -38,6 +38,43 @@ RULES = (
 )
 
 
+# What a traced run counts its requests per (bench/libuv_bench.sh's libuv_bench_traces): the
+# benchmark's own count of its units of work, from the same output line.
+COUNTS = (
+    (r"million_async", r"%s async events in" % _N, "event"),
+    (r"queue_work", r"%s async jobs in" % _N, "job"),
+    (r"loop_count(_timed)?", r"loop_count: %s ticks" % _N, "tick"),
+    (r"udp_(timed_)?pummel_[0-9]+v[0-9]+", r"%s received, [0-9]+ sent in" % _N, "packet received"),
+)
+
+
+def units(name, text):
+    """(count, unit) of benchmark NAME's work in its output, or None."""
+    for pat, out, unit in COUNTS:
+        if re.fullmatch(pat, name):
+            m = re.search(out, (text or "").replace("\r", ""))
+            return (float(m.group(1).replace(",", "")), unit) if m else None
+    return None
+
+
+def trace(program, bench, out, log, names):
+    """A traced run's record: wineserver requests per unit of work, in all and per request name
+    (>= 0.05 kept, the largest first). The count includes the process's start-up (a few
+    hundred requests beside the hundreds of thousands a run makes)."""
+    rec = {"type": "libuv_trace", "program": program, "bench": bench, "per": None, "unit": None,
+           "names": None}
+    req = fields_of((out or "").split()).get("requests", "")
+    got = units(bench, log)
+    if not req.isdigit() or got is None or got[0] <= 0:
+        return rec
+    n, rec["unit"] = got
+    rec["per"] = "%.2f" % (int(req) / n)
+    rows = ((p[1], int(p[0]) / n) for p in map(str.split, (names or "").splitlines()) if len(p) >= 2)
+    rec["names"] = sorted(([k, "%.2f" % v] for k, v in rows if v >= 0.05),
+                          key=lambda r: (float(r[1]), r[0]), reverse=True)
+    return rec
+
+
 def rule(name):
     for pat, out, unit, higher in RULES:
         if re.fullmatch(pat, name):
@@ -89,8 +126,13 @@ def collect(work):
     """The records of $work/libuv_bench.list ("round program bench status" per run, output in
     libuv_bench-R-P-B.out beside it)."""
     runs = (line.split() for line in read(os.path.join(work, "libuv_bench.list"), "").splitlines())
-    return [record(*p, read(os.path.join(work, "libuv_bench-%s-%s-%s.out" % tuple(p[:3])), ""))
+    recs = [record(*p, read(os.path.join(work, "libuv_bench-%s-%s-%s.out" % tuple(p[:3])), ""))
             for p in runs if len(p) == 4]
+    for p in (line.split() for line in read(os.path.join(work, "libuv_trace.list"), "").splitlines()):
+        if len(p) == 2:
+            base = os.path.join(work, "libuv_trace-%s-%s" % tuple(p))
+            recs.append(trace(*p, *(read(base + x, "") for x in (".out", ".log", ".names"))))
+    return recs
 
 
 def speed(value, higher):
@@ -106,6 +148,7 @@ class Section:
 
     def __init__(self, records, meta):
         self.recs = [r for r in records if r.get("type") == "libuv_bench"]
+        self.traces = {(r["program"], r["bench"]): r for r in records if r.get("type") == "libuv_trace"}
         self.meta = meta
         self.rows, self.left_out = [], []
         self.tally = Counter()
@@ -151,7 +194,28 @@ class Section:
                 **{"libuv_bench_" + k: m.get("libuv_bench_" + k, "?") for k in ("rounds", "date", "load")},
                 "libuv_bench_met": str(t["yes"]), "libuv_bench_noise": str(t["noise"]),
                 "libuv_bench_total": str(sum(t.values())),
-                "libuv_bench_raw": "".join(r["raw"] + "\n" for r in self.recs)}
+                "libuv_bench_raw": "".join(r["raw"] + "\n" for r in self.recs),
+                "libuv_trace_table": self.trace_table()}
+
+    def trace_table(self):
+        """Per traced benchmark: requests per unit on each link, and the request names whose
+        counts per unit differ by 0.05 or more (uvafd's minus libuv's)."""
+        rows = []
+        for b in dict.fromkeys(b for _, b in self.traces):
+            u, l = self.traces.get(("uvafd", b)), self.traces.get(("libuv", b))
+            per = lambda t: t["per"] if t and t["per"] else "-"
+            ratio = "%.2f" % (float(u["per"]) / float(l["per"])) if per(u) != "-" and per(l) != "-" else "-"
+            names = lambda t: {k: float(v) for k, v in (t and t["names"]) or []}
+            nu, nl = names(u), names(l)
+            diff = sorted(((k, nu.get(k, 0) - nl.get(k, 0)) for k in set(nu) | set(nl)),
+                          key=lambda kv: (-abs(kv[1]), kv[0]))
+            diff = "; ".join("`%s` %+.2f" % kv for kv in diff if abs(kv[1]) >= 0.05) or "none"
+            unit = next((t["unit"] for t in (u, l) if t and t["unit"]), "-")
+            rows.append([b, unit, per(u), per(l), ratio, diff])
+        if not rows:
+            return "Not traced in this run (`UVAFD_BENCH_TRACE=0`, or no rounds of libuv's benchmarks).\n"
+        return md_table(["benchmark", "per", "uvafd", "libuv", "uvafd/libuv",
+                         "where they differ (uvafd - libuv, per unit)"], "llrrrl", rows) + "\n"
 
     def text(self):
         out = ["", "libuv's own benchmarks (speed ratio uvafd/libuv, median [95% interval])"]

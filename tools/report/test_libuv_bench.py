@@ -106,6 +106,42 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(sec.left_out, [("million_timers", "libuv timeout")])
 
 
+class Traces(unittest.TestCase):
+    def test_units_counted_by_each_benchmark(self):
+        self.assertEqual(libuv_bench.units("loop_count_timed", OUTPUTS["loop_count_timed"]), (1234567, "tick"))
+        self.assertEqual(libuv_bench.units("queue_work", OUTPUTS["queue_work"]), (1234, "job"))
+        self.assertEqual(libuv_bench.units("udp_timed_pummel_10v10", OUTPUTS["udp_timed_pummel_10v10"]),
+                         (25000, "packet received"))
+        self.assertIsNone(libuv_bench.units("ping_pongs", OUTPUTS["ping_pongs"]))  # it has a helper
+
+    def test_per_unit_and_where_the_links_differ(self):
+        log = "loop_count: 1000 ticks (200 ticks/s)\n"
+        u = libuv_bench.trace("uvafd", "loop_count_timed", "requests=3000\n", log,
+                              "1000 select\n1000 remove_completion\n1000 ioctl\n")
+        l = libuv_bench.trace("libuv", "loop_count_timed", "requests=2000\n", log,
+                              "1000 select\n1000 remove_completion\n10 ioctl\n")
+        self.assertEqual((u["per"], u["unit"]), ("3.00", "tick"))
+        self.assertEqual(l["names"], [["select", "1.00"], ["remove_completion", "1.00"]])  # 0.01 dropped
+        table = libuv_bench.Section([u, l], {}).trace_table()
+        self.assertIn("| loop_count_timed | tick | 3.00 | 2.00 | 1.50 | `ioctl` +1.00 |", table)
+
+    def test_a_failed_trace_has_no_count(self):
+        t = libuv_bench.trace("uvafd", "loop_count_timed", "", "no output", "")
+        self.assertIsNone(t["per"])
+        self.assertIn("| loop_count_timed | - | - | - | - | none |",
+                      libuv_bench.Section([t], {}).trace_table())
+
+    def test_read_back_from_the_report(self):
+        with open(os.path.join(ROOT, "docs", "benchmarks.md"), encoding="utf-8") as f:
+            recs = bench_report.from_doc(f.read())
+        log = "udp_pummel_1v10: 5/s received, 5/s sent. 50 received, 50 sent in 5.0 seconds.\n"
+        t = libuv_bench.trace("uvafd", "udp_timed_pummel_1v10", "requests=250", log, "250 recv_socket\n")
+        text = bench_report.UvReport(recs + [t]).markdown()
+        again = bench_report.UvReport(bench_report.from_doc(text)).markdown()
+        self.assertEqual(text, again)
+        self.assertIn("| udp_timed_pummel_1v10 | packet received | 5.00 | - | - | `recv_socket` +5.00 |", text)
+
+
 class InTheReport(unittest.TestCase):
     def without_libuv_bench(self):
         """The committed report's record, less libuv's own benchmarks."""
