@@ -17,10 +17,12 @@
 #                         bench/libuv_bench.sh; helper-free ones only)
 #   UVAFD_BENCH_DOCS=0    print the table only; leave docs/ alone
 #   UVAFD_BENCH_OUT       the folder the report and chart go to (default docs)
-#   UVAFD_BENCH_LIBUV_ROUNDS  rounds of libuv's own benchmarks (default 3; 0 skips them)
+#   UVAFD_BENCH_LIBUV_ROUNDS  rounds of libuv's own benchmarks (default 3; 0 skips them and
+#                         keeps their section, and their traces, from the report in UVAFD_BENCH_OUT)
 #   UVAFD_BENCH_LIBUV     which of them (default: the time-bounded ones, bench/libuv_bench.sh)
 #   UVAFD_BENCH_LIBUV_COUNTED  count-bounded ones to probe in round 1 (default million_timers)
-#   UVAFD_BENCH_ONLY_LIBUV=1  run only libuv's own benchmarks; the report keeps the other
+#   UVAFD_BENCH_ONLY_LIBUV=1  run only libuv's own benchmarks (and their traces; with
+#                         UVAFD_BENCH_LIBUV_ROUNDS=0 the traces alone); the report keeps the other
 #                         sections' numbers from the report already in UVAFD_BENCH_OUT
 set -euo pipefail
 export LC_ALL=C  # sort and awk number formats
@@ -47,7 +49,9 @@ if [ -f "$build/third_party/libuv1-$libuv_version/include/uv.h" ]; then
 fi
 bench_configure "${configure_args[@]}"
 targets=(--target bench_uv_libuv bench_uv_uvafd bench_floor)
-[ "$libuv_rounds" -gt 0 ] && targets+=(uv_bench_libuv uv_bench_uvafd uv_upstream_launch)
+if [ "$libuv_rounds" -gt 0 ] || [ "${UVAFD_BENCH_ONLY_LIBUV:-0}" = 1 ]; then
+  targets+=(uv_bench_libuv uv_bench_uvafd uv_upstream_launch)
+fi
 # The tree may be shared with another build running now: one retry a minute later.
 if ! cmake --build "$tree" -j2 "${targets[@]}" >/dev/null; then
   echo "bench: build failed; retrying in 60 s" >&2
@@ -63,7 +67,7 @@ work=$(mktemp -d)
 bench_wine "$tree/bench-wineprefix"  # its wineserver is restarted below to trace it
 load_before=$(load_average)
 if [ "${UVAFD_BENCH_ONLY_LIBUV:-0}" = 1 ]; then
-  libuv_bench_rounds "$tree" "$libuv_rounds"
+  [ "$libuv_rounds" -gt 0 ] && libuv_bench_rounds "$tree" "$libuv_rounds"
   [ "$do_trace" = 1 ] && libuv_bench_traces "$tree"
   bench_meta "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" "docs=${UVAFD_BENCH_DOCS:-1}" \
     "libuv_bench_load=$load_before / $(load_average)"
@@ -129,4 +133,9 @@ bench_meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "elapsed=$(($(date +%s) - sta
   "trace=$do_trace" "docs=${UVAFD_BENCH_DOCS:-1}" "cases=$(IFS=';'; echo "${cases[*]}")" \
   "trace_cases=$(IFS=';'; echo "${trace_cases[*]}")" "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
   "libuv_bench_load=$load_before / $(load_average)"
-python3 tools/report/bench_report.py uv --work "$work" --out-dir "${UVAFD_BENCH_OUT:-docs}"
+# Without rounds of libuv's own benchmarks, their section (and its date) stays as the last
+# report has it.
+keep=()
+out_dir=${UVAFD_BENCH_OUT:-docs}
+[ "$libuv_rounds" -eq 0 ] && [ -f "$out_dir/benchmarks.md" ] && keep=(--keep-doc "$out_dir/benchmarks.md")
+python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir" "${keep[@]}"

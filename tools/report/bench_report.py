@@ -434,6 +434,30 @@ class EpollReport(Report):
 REPORTS = {"uv": (UvReport, "benchmarks.md"), "epoll": (EpollReport, "benchmarks-epoll.md")}
 
 
+def group_of(rec):
+    """Which part of a run a record belongs to: libuv's own benchmarks, their traces, or the
+    scenarios (results, failures and traces of bench_uv and the floor)."""
+    t = rec.get("type")
+    return t if t in ("libuv_bench", "libuv_trace") else "scenarios"
+
+
+def merge_kept(records, kept):
+    """A run that measured only part of the report (UVAFD_BENCH_ONLY_LIBUV, or no rounds of
+    libuv's benchmarks): each part it has no record of comes from the kept report, with that
+    part's settings (a section says its own date)."""
+    have = {group_of(r) for r in records[1:] if r.get("type") != "failure"}
+    if not any(r.get("type") == "result" for r in records[1:]):
+        have.discard("scenarios")
+    source = lambda g: records if g in have else kept
+    libuv_keys = lambda m: {k: v for k, v in m.items() if k.startswith("libuv_bench")}
+    meta = dict(source("scenarios")[0])
+    meta = {k: v for k, v in meta.items() if not k.startswith("libuv_bench")}
+    meta.update(libuv_keys(source("libuv_bench")[0]))
+    meta["docs"] = records[0].get("docs", meta.get("docs", "1"))
+    return [meta] + [r for g in ("scenarios", "libuv_bench", "libuv_trace") for r in source(g)[1:]
+                     if group_of(r) == g]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("which", choices=sorted(REPORTS))
@@ -443,18 +467,15 @@ def main(argv=None):
     ap.add_argument("--out", help="the Markdown file to write (--from-doc)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"),
                     help="--work: the folder of the report (and chart), default docs/")
-    ap.add_argument("--keep-doc", help="--work: take every record but libuv's own benchmarks' from "
-                    "this rendered report (uv only)")
+    ap.add_argument("--keep-doc", help="--work: what this run did not measure (the scenarios, libuv's "
+                    "own benchmarks, their traces) comes from this rendered report (uv only)")
     args = ap.parse_args(argv)
     cls, doc_name = REPORTS[args.which]
     if args.work:
         records = bench_record.collect(args.work)
+        scenarios_measured = any(r.get("type") == "result" for r in records)
         if args.keep_doc:
-            kept = read_doc(args.keep_doc)
-            libuv_meta = {k: v for k, v in records[0].items() if k.startswith("libuv_bench") or k == "docs"}
-            is_libuv = lambda r: r.get("type") == "libuv_bench"
-            records = [dict(kept[0], **libuv_meta)] + [r for r in kept[1:] if not is_libuv(r)] + \
-                [r for r in records if is_libuv(r)]
+            records = merge_kept(records, read_doc(args.keep_doc))
     else:
         records = read_doc(args.from_doc)
     report = cls(records)
@@ -464,7 +485,7 @@ def main(argv=None):
         if report.meta.get("docs", "1") != "1":
             return 0
         out = os.path.join(args.out_dir, doc_name)
-        if args.which == "uv" and not args.keep_doc:  # (the kept report's chart stays as it is)
+        if args.which == "uv" and scenarios_measured:  # (else the kept report's chart stays)
             png = os.path.join(os.path.dirname(out), "benchmarks.png")
             report.meta["chart"] = "1" if report.chart(png) else "0"
     if out:

@@ -178,5 +178,45 @@ class InTheReport(unittest.TestCase):
         self.assertIn("round trips/s", [r["unit"] for r in back if r.get("type") == "libuv_bench"])
 
 
+
+class KeptParts(unittest.TestCase):
+    """bench_report.merge_kept: a run that measured part of the report keeps the rest."""
+
+    def kept(self):
+        with open(os.path.join(ROOT, "docs", "benchmarks.md"), encoding="utf-8") as f:
+            recs = bench_report.from_doc(f.read())
+        recs[0] = dict(recs[0], libuv_bench_date="KEPT")
+        t = libuv_bench.trace("uvafd", "queue_work", "requests=10", "5 async jobs in 5.0 seconds", "")
+        return recs + [t]
+
+    def test_a_run_of_the_scenarios_only_keeps_libuvs_section_and_traces(self):
+        kept = self.kept()
+        run = [{"type": "meta", "date": "NEW", "libuv_bench_date": "NOT MEASURED", "docs": "1"},
+               next(r for r in kept if r.get("type") == "result")]
+        got = bench_report.merge_kept(run, kept)
+        self.assertEqual((got[0]["date"], got[0]["libuv_bench_date"]), ("NEW", "KEPT"))
+        self.assertEqual([r for r in got if r.get("type") == "libuv_bench"],
+                         [r for r in kept if r.get("type") == "libuv_bench"])
+        self.assertEqual(sum(r.get("type") == "libuv_trace" for r in got), 1)
+        self.assertEqual(sum(r.get("type") == "result" for r in got), 1)
+
+    def test_a_run_of_the_traces_only_keeps_everything_else(self):
+        kept = self.kept()
+        t = libuv_bench.trace("libuv", "loop_count_timed", "requests=20", "loop_count: 10 ticks (2 ticks/s)", "")
+        got = bench_report.merge_kept([{"type": "meta", "libuv_bench_date": "X", "docs": "1"}, t], kept)
+        self.assertEqual(got[0]["date"], kept[0]["date"])
+        self.assertEqual(got[0]["libuv_bench_date"], "KEPT")
+        self.assertEqual([r for r in got if r.get("type") == "libuv_trace"], [t])
+        self.assertEqual(len(got), len(kept))
+
+    def test_a_run_of_libuvs_benchmarks_replaces_only_them(self):
+        kept = self.kept()
+        new = records({(1, p, "million_async"): 5 for p in ("uvafd", "libuv")})
+        got = bench_report.merge_kept([{"type": "meta", "libuv_bench_date": "NEW", "docs": "0"}] + new, kept)
+        self.assertEqual((got[0]["libuv_bench_date"], got[0]["docs"], got[0]["date"]),
+                         ("NEW", "0", kept[0]["date"]))
+        self.assertEqual([r for r in got if r.get("type") == "libuv_bench"], new)
+        self.assertEqual(sum(r.get("type") == "libuv_trace" for r in got), 1)
+
 if __name__ == "__main__":
     unittest.main()
