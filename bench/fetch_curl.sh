@@ -13,12 +13,7 @@ dir=$third/curl-$version
 if [ -f "$dir/include/curl/curl.h" ]; then echo "$dir"; exit 0; fi
 why() { echo "fetch_curl: $*; the HTTP benchmark is skipped" >&2; exit 1; }
 
-expected=$(apt-cache showsrc curl 2>/dev/null |
-           awk -v ver="$debian" -v tar="$tarball" '
-             /^Version:/ {ok = ($2 == ver)}
-             /^Checksums-Sha256:/ {sec = 1; next}
-             /^[^ ]/ {sec = 0}
-             sec && ok && $3 == tar {print $1; exit}')
+expected=$("$(dirname "$0")/../tools/debian-sha256.sh" curl "$debian" "$tarball")
 [ -n "$expected" ] || why "no source record of curl $debian (Debian $suite) names $tarball" \
   "(apt-cache showsrc curl; tools/bootstrap.sh adds deb-src entries for libuv's suite only)"
 mkdir -p "$third" || why "cannot create $third"
