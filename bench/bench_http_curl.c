@@ -5,21 +5,30 @@
  * call it back, one uv_timer_t; every event goes back to curl_multi_socket_action. Compiled
  * once and linked twice (bench_http_curl_libuv.exe, bench_http_curl_uvafd.exe), as bench_uv.c.
  *
- *   bench_http_curl.exe http SECONDS [C] [MAX_REQUESTS]
+ *   bench_http_curl.exe http|http_wait SECONDS [C] [MAX_REQUESTS]
  *
- * Keeps C GETs in flight against http://127.0.0.1:$UVAFD_BENCH_HTTP_PORT/ (bench/http_server.c),
+ * Keeps C GETs in flight against http://127.0.0.1:PORT/ (bench/http_server.c): for http PORT is
+ * $UVAFD_BENCH_HTTP_PORT, a server that answers at once; for http_wait
+ * $UVAFD_BENCH_HTTP_WAIT_PORT, one that answers a fixed delay later, as over a network, so that
+ * curl finds no response yet when it first looks and waits for it in the loop (uv_poll_t);
  * over at most C connections, kept alive and reused (HTTP/1.1, CURLMOPT_MAX_TOTAL_CONNECTIONS):
  * as each transfer completes it is checked (status 200, the body of http_body.h) and added again.
  * Until every one of the C transfers has completed once (the connections are open) nothing is
  * measured; then the run lasts SECONDS
  * (a uv_timer ends it) or MAX_REQUESTS completed requests, and prints bench_uv.c's result line
- * (value in requests/s) and, linked with uvafd, its "nt" line. A failed check ends the program
- * with exit 2: a benchmark of wrong answers measures nothing. */
+ * (value in requests/s) and, linked with uvafd, its "nt" line, once the transfers in flight have
+ * completed. With MAX_REQUESTS its events field counts every request of the process (the first C
+ * and the ones completing after the window too), as bench/trace_count.sh counts every wineserver
+ * request of the process: two runs' difference then divides like for like. A failed check ends
+ * the program with exit 2: a benchmark of wrong answers measures nothing. */
 #include <curl/curl.h>
 #include <uv.h>
 
-#include "bench_common.h"
-#include "bench_lib.h"
+/* bench_common.h's helpers are static, for bench_uv.c and bench_floor.c; this uses a few. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "bench_window.h"
+#pragma GCC diagnostic pop
 #include "http_body.h"
 
 /* One socket curl asked us to watch: curl_multi_assign keeps it with the socket. */
@@ -46,12 +55,11 @@ static struct {
   long in_flight;
   long warmed_up; /* transfers that have completed at least once (each opened or found one) */
   long long events;    /* completed while measuring */
+  long long all_requests; /* completed in the whole process */
   long long new_connections;
   long long polls_opened, socket_events, timeouts; /* while measuring: the loop's work */
   int measuring, finished;
-  double t0, t1, cpu0, cpu1;
-  int have_nt;
-  bench_nt_counters nt0, nt1;
+  bench_window w;
 } g;
 
 static void check_uv(int rc, const char* what) {
@@ -65,36 +73,25 @@ static void check_mcode(CURLMcode rc, const char* what) {
 /* ---- the result ------------------------------------------------------------------------- */
 
 static void print_result(void) {
-  double secs = g.t1 - g.t0;
-  char extra[256];
+  double secs = g.w.t1 - g.w.t0;
+  long long events = g.args.max_events > 0 ? g.all_requests : g.events;
+  char extra[320];
   snprintf(extra, sizeof extra,
            "connections=%ld new_connections=%lld polls_opened=%lld socket_events=%lld "
-           "timeouts=%lld",
-           g.args.n, g.new_connections, g.polls_opened, g.socket_events, g.timeouts);
-  bench_cpu_note(extra, sizeof extra, g.cpu1 - g.cpu0, (double)g.events);
+           "timeouts=%lld measured=%lld",
+           g.args.n, g.new_connections, g.polls_opened, g.socket_events, g.timeouts, g.events);
+  bench_cpu_note(extra, sizeof extra, g.w.cpu1 - g.w.cpu0, (double)g.events);
   bench_result(bench_lib_name(), g.args.scenario, g.args.n,
-               secs > 0 ? (double)g.events / secs : 0, "requests/s", g.events, secs, extra);
-  if (g.have_nt) {
-    unsigned long long s = g.nt1.submit - g.nt0.submit, c = g.nt1.cancel - g.nt0.cancel,
-                       p = g.nt1.post - g.nt0.post, d = g.nt1.dequeue - g.nt0.dequeue,
-                       o = g.nt1.other - g.nt0.other, total = s + c + p + d + o;
-    printf("nt lib=%s scenario=%s n=%ld submit=%llu cancel=%llu post=%llu dequeue=%llu "
-           "other=%llu total=%llu events=%.1f per_event=%.3f\n",
-           bench_lib_name(), g.args.scenario, g.args.n, s, c, p, d, o, total, (double)g.events,
-           g.events ? (double)total / (double)g.events : 0.0);
-    fflush(stdout);
-  }
+               secs > 0 ? (double)g.events / secs : 0, "requests/s", events, secs, extra);
+  bench_window_print_nt(&g.w, g.args.scenario, g.args.n, (double)g.events);
 }
 
 /* The measured window ends: no transfer is added again, the ones in flight complete. */
 static void finish(void) {
   if (g.finished) return;
   g.finished = 1;
-  g.t1 = bench_now_s();
-  g.cpu1 = bench_cpu_s();
-  g.have_nt = bench_lib_nt_counters(&g.loop, &g.nt1);
+  bench_window_close(&g.w, &g.loop);
   uv_close((uv_handle_t*)&g.end_timer, NULL);
-  print_result();
 }
 
 static void on_end_timer(uv_timer_t* t) {
@@ -108,9 +105,7 @@ static void begin_measure(void) {
   uv_update_time(&g.loop);
   check_uv(uv_timer_init(&g.loop, &g.end_timer), "uv_timer_init");
   check_uv(uv_timer_start(&g.end_timer, on_end_timer, ms ? ms : 1, 0), "uv_timer_start");
-  bench_lib_nt_counters(&g.loop, &g.nt0);
-  g.cpu0 = bench_cpu_s();
-  g.t0 = bench_now_s();
+  bench_window_open(&g.w, &g.loop);
 }
 
 /* ---- transfers -------------------------------------------------------------------------- */
@@ -161,6 +156,7 @@ static void reap_completed(void) {
       bench_die("GET %s: status %ld, %zu body bytes (%s), expected 200 and %zu", g.url, status,
                 t->body_len, t->body_ok ? "as sent" : "not as sent", BENCH_HTTP_BODY_LEN);
     check_mcode(curl_multi_remove_handle(g.multi, t->easy), "curl_multi_remove_handle");
+    ++g.all_requests;
     if (!t->completed_once) {
       t->completed_once = 1;
       ++g.warmed_up;
@@ -254,13 +250,21 @@ static int on_curl_socket(CURL* easy, curl_socket_t s, int what, void* user, voi
 /* ---- main ------------------------------------------------------------------------------- */
 
 int main(int argc, char** argv) {
-  const char* port = getenv("UVAFD_BENCH_HTTP_PORT");
+  const char* port_var;
+  const char* port;
   long i;
   int rc;
   bench_parse(argc, argv, &g.args, 20);
-  if (strcmp(g.args.scenario, "http") != 0) bench_die("unknown scenario '%s'", g.args.scenario);
+  if (!strcmp(g.args.scenario, "http")) {
+    port_var = "UVAFD_BENCH_HTTP_PORT";
+  } else if (!strcmp(g.args.scenario, "http_wait")) {
+    port_var = "UVAFD_BENCH_HTTP_WAIT_PORT";
+  } else {
+    bench_die("unknown scenario '%s' (http or http_wait)", g.args.scenario);
+  }
   if (g.args.n < 1) g.args.n = 1;
-  if (!port || !*port) bench_die("UVAFD_BENCH_HTTP_PORT is not set (bench/http.sh sets it)");
+  port = getenv(port_var);
+  if (!port || !*port) bench_die("%s is not set (bench/http.sh sets it)", port_var);
   snprintf(g.url, sizeof g.url, "http://127.0.0.1:%s/", port);
   bench_wsa_init();
   if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) bench_die("curl_global_init failed");
@@ -285,6 +289,7 @@ int main(int argc, char** argv) {
   g.in_flight = g.args.n;
   check_uv(uv_run(&g.loop, UV_RUN_DEFAULT), "uv_run");
   if (!g.finished) bench_die("the loop ended before the run did");
+  print_result();
 
   /* Every transfer is done, so curl watches no socket; cleanup closes the cached connections. */
   check_mcode(curl_multi_cleanup(g.multi), "curl_multi_cleanup");

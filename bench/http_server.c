@@ -4,7 +4,9 @@
  * keep up: a request is a header block ending in an empty line, answered as soon as it is
  * complete, several in one read (pipelined) included.
  *
- *   http_server        listens on 127.0.0.1, an ephemeral port; prints "port=N" once listening
+ *   http_server [DELAY_US]   listens on 127.0.0.1, an ephemeral port; prints "port=N" once
+ *                            listening; each response is sent DELAY_US after its request is
+ *                            complete (default 0: at once), as a network's round trip would
  *
  * It ends on SIGTERM (the script ends it by PID) or when its parent dies. */
 #define _GNU_SOURCE
@@ -19,6 +21,8 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http_body.h"
@@ -27,6 +31,7 @@
 #define IN_CAP 8192
 
 typedef struct conn {
+  unsigned long long id; /* which connection an fd was when a delayed response was queued */
   char in[IN_CAP];
   size_t in_len;
   char* out;  /* responses not yet written (the socket's buffer was full) */
@@ -36,6 +41,33 @@ typedef struct conn {
 static conn* conns[MAX_FDS];
 static char response[256];
 static size_t response_len;
+
+/* Delayed responses, due in the order they were queued (one delay for all): a ring. */
+typedef struct due_response {
+  int fd;
+  unsigned long long id;
+  unsigned long long due_ns;
+} due_response;
+#define DUE_CAP (1u << 16)
+static due_response due[DUE_CAP];
+static unsigned due_head, due_count;
+static unsigned long long delay_ns;
+
+static unsigned long long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
+}
+
+static void arm_timer(int tfd) {
+  struct itimerspec its = {0};
+  if (due_count) {
+    unsigned long long at = due[due_head].due_ns;
+    its.it_value.tv_sec = (time_t)(at / 1000000000ull);
+    its.it_value.tv_nsec = (long)(at % 1000000000ull);
+  }
+  timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
 
 static void die(const char* what) {
   perror(what);
@@ -81,8 +113,8 @@ static int queue_response(conn* c) {
   return 0;
 }
 
-/* Reads what arrived and answers every complete request in it. */
-static void on_readable(int ep, int fd) {
+/* Reads what arrived and answers every complete request in it, at once or DELAY_US later. */
+static void on_readable(int ep, int tfd, int fd) {
   conn* c = conns[fd];
   int answered = 0;
   for (;;) {
@@ -97,11 +129,15 @@ static void on_readable(int ep, int fd) {
     char* end;
     while ((end = memmem(c->in, c->in_len, "\r\n\r\n", 4)) != NULL) {
       size_t used = (size_t)(end - c->in) + 4;
-      if (queue_response(c) != 0) {
+      if (delay_ns && due_count < DUE_CAP) {
+        due[(due_head + due_count++) % DUE_CAP] = (due_response){fd, c->id, now_ns() + delay_ns};
+        if (due_count == 1) arm_timer(tfd);
+      } else if (queue_response(c) != 0) {
         drop(ep, fd);
         return;
+      } else {
+        answered = 1;
       }
-      answered = 1;
       memmove(c->in, c->in + used, c->in_len - used);
       c->in_len -= used;
     }
@@ -113,10 +149,27 @@ static void on_readable(int ep, int fd) {
   if (answered && flush_out(ep, fd, c) < 0) drop(ep, fd);
 }
 
-int main(void) {
+/* The timer fired: every response now due goes out, to connections that are still the same. */
+static void send_due(int ep, int tfd) {
+  unsigned long long now = now_ns(), expirations;
+  if (read(tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN) die("read(timerfd)");
+  while (due_count && due[due_head].due_ns <= now) {
+    due_response d = due[due_head];
+    due_head = (due_head + 1) % DUE_CAP;
+    due_count--;
+    conn* c = conns[d.fd];
+    if (!c || c->id != d.id) continue;
+    if (queue_response(c) != 0 || flush_out(ep, d.fd, c) < 0) drop(ep, d.fd);
+  }
+  arm_timer(tfd);
+}
+
+int main(int argc, char** argv) {
   struct sockaddr_in a;
   socklen_t alen = sizeof a;
   int one = 1;
+  unsigned long long next_id = 1;
+  delay_ns = argc > 1 ? strtoull(argv[1], NULL, 10) * 1000ull : 0;
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   signal(SIGPIPE, SIG_IGN);
   response_len = (size_t)snprintf(response, sizeof response,
@@ -136,6 +189,9 @@ int main(void) {
   if (ep < 0) die("epoll_create1");
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = l};
   if (epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev) != 0) die("epoll_ctl(listener)");
+  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+  struct epoll_event tev = {.events = EPOLLIN, .data.fd = tfd};
+  if (tfd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &tev) != 0) die("timerfd");
   printf("port=%d\n", ntohs(a.sin_port));
   fflush(stdout);
 
@@ -146,6 +202,10 @@ int main(void) {
     if (n < 0) die("epoll_wait");
     for (int i = 0; i < n; i++) {
       int fd = events[i].data.fd;
+      if (fd == tfd) {
+        send_due(ep, tfd);
+        continue;
+      }
       if (fd == l) {
         int s;
         while ((s = accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
@@ -153,6 +213,7 @@ int main(void) {
             close(s);
             continue;
           }
+          conns[s]->id = next_id++;
           setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
           struct epoll_event cev = {.events = EPOLLIN, .data.fd = s};
           epoll_ctl(ep, EPOLL_CTL_ADD, s, &cev);
@@ -168,7 +229,7 @@ int main(void) {
         drop(ep, fd);
         continue;
       }
-      if (events[i].events & EPOLLIN) on_readable(ep, fd);
+      if (events[i].events & EPOLLIN) on_readable(ep, tfd, fd);
     }
   }
 }
