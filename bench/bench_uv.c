@@ -32,8 +32,7 @@
  *               writes again. value: round trips/s. uvafd's loop core must not slow it. */
 #include <uv.h>
 
-#include "bench_common.h"
-#include "bench_lib.h"
+#include "bench_window.h"
 
 static struct {
   bench_args args;
@@ -42,9 +41,7 @@ static struct {
   int finished;
   long long events;
   long long halves; /* ping-pong: pings echoed plus pongs received, while measuring */
-  double t0, t1, cpu0, cpu1;
-  int have_nt;
-  bench_nt_counters nt0, nt1;
+  bench_window w;
   void (*on_finish)(void);
   char extra[512];
 } g;
@@ -60,9 +57,7 @@ static void close_quietly(uv_handle_t* h) {
 static void finish(void) {
   if (g.finished) return;
   g.finished = 1;
-  g.t1 = bench_now_s();
-  g.cpu1 = bench_cpu_s();
-  g.have_nt = bench_lib_nt_counters(&g.loop, &g.nt1);
+  bench_window_close(&g.w, &g.loop);
   close_quietly((uv_handle_t*)&g.timer);
   if (g.on_finish) g.on_finish();
 }
@@ -78,9 +73,7 @@ static void begin_measure(void) {
   check_uv(uv_timer_init(&g.loop, &g.timer), "uv_timer_init");
   check_uv(uv_timer_start(&g.timer, on_timer, ms ? ms : 1, 0), "uv_timer_start");
   g.events = 0;
-  bench_lib_nt_counters(&g.loop, &g.nt0);
-  g.cpu0 = bench_cpu_s();
-  g.t0 = bench_now_s();
+  bench_window_open(&g.w, &g.loop);
 }
 
 /* One event counted; ends the run at MAX_EVENTS. */
@@ -91,31 +84,18 @@ static void count_event(void) {
 }
 
 static void print_nt_line(void) {
-  unsigned long long s, c, p, d, o, total;
-  double per = 0, events;
-  if (!g.have_nt) return;
-  s = g.nt1.submit - g.nt0.submit;
-  c = g.nt1.cancel - g.nt0.cancel;
-  p = g.nt1.post - g.nt0.post;
-  d = g.nt1.dequeue - g.nt0.dequeue;
-  o = g.nt1.other - g.nt0.other;
-  total = s + c + p + d + o;
   /* Ping-pong: per round trip from half trips, as the rate (see rate_result). */
-  events = g.halves > 0 ? (double)g.halves / 2.0 : (double)g.events;
-  if (events > 0) per = (double)total / events;
-  printf("nt lib=%s scenario=%s n=%ld submit=%llu cancel=%llu post=%llu dequeue=%llu "
-         "other=%llu total=%llu events=%.1f per_event=%.3f\n",
-         bench_lib_name(), g.args.scenario, g.args.n, s, c, p, d, o, total, events, per);
-  fflush(stdout);
+  bench_window_print_nt(&g.w, g.args.scenario, g.args.n,
+                        g.halves > 0 ? (double)g.halves / 2.0 : (double)g.events);
 }
 
 static void rate_result(const char* unit) {
-  double secs = g.t1 - g.t0;
+  double secs = g.w.t1 - g.w.t0;
   double rate = secs > 0 ? (double)g.events / secs : 0;
   /* Ping-pong: round trips/s from half trips, so that N pairs moving in step (every pair's
    * pong in one stretch, every echo in the next) do not quantize the count to N. */
   if (g.halves > 0 && secs > 0) rate = (double)g.halves / 2.0 / secs;
-  bench_cpu_note(g.extra, sizeof g.extra, g.cpu1 - g.cpu0,
+  bench_cpu_note(g.extra, sizeof g.extra, g.w.cpu1 - g.w.cpu0,
                  g.halves > 0 ? (double)g.halves / 2.0 : (double)g.events);
   bench_result(bench_lib_name(), g.args.scenario, g.args.n, rate, unit, g.events, secs, g.extra);
   print_nt_line();
@@ -448,7 +428,7 @@ static void run_close(void) {
     closesocket(cl.c[i]);
     closesocket(cl.s[i]);
   }
-  secs = g.t1 - g.t0;
+  secs = g.w.t1 - g.w.t0;
   if (g.events > 0) {
     us = (double)cl.ns_sum / 1000.0 / (double)g.events;
     iters = (double)cl.iter_sum / (double)g.events;
@@ -496,7 +476,7 @@ static void run_memory(void) {
   }
   uv_run(&g.loop, UV_RUN_NOWAIT); /* arm them all */
   p1 = bench_private_bytes(&source);
-  g.t1 = bench_now_s();
+  g.w.t1 = bench_now_s();
   for (i = 0; i < made; ++i) uv_close((uv_handle_t*)&polls[i], NULL);
   uv_run(&g.loop, UV_RUN_DEFAULT);
   for (i = 0; i < made; ++i) closesocket(socks[i]);
@@ -504,7 +484,7 @@ static void run_memory(void) {
            "source=%s private_before=%.0f private_after=%.0f handle_struct=%u",
            source, p0, p1, (unsigned)sizeof(uv_poll_t));
   bench_result(bench_lib_name(), g.args.scenario, made, made ? (p1 - p0) / (double)made : 0,
-               "bytes/handle", made, g.t1 - t0, g.extra);
+               "bytes/handle", made, g.w.t1 - t0, g.extra);
 }
 
 static void idle_async_cb(uv_async_t* h) { (void)h; }
@@ -529,14 +509,14 @@ static void run_memory_async(void) {
     check_uv(uv_async_init(&g.loop, &asyncs[i], idle_async_cb), "uv_async_init(memory)");
   uv_run(&g.loop, UV_RUN_NOWAIT);
   p1 = bench_private_bytes(&source);
-  g.t1 = bench_now_s();
+  g.w.t1 = bench_now_s();
   for (i = 0; i < n; ++i) uv_close((uv_handle_t*)&asyncs[i], NULL);
   uv_run(&g.loop, UV_RUN_DEFAULT);
   snprintf(g.extra, sizeof g.extra,
            "source=%s private_before=%.0f private_after=%.0f handle_struct=%u",
            source, p0, p1, (unsigned)sizeof(uv_async_t));
   bench_result(bench_lib_name(), g.args.scenario, n, (p1 - p0) / (double)n, "bytes/handle", n,
-               g.t1 - t0, g.extra);
+               g.w.t1 - t0, g.extra);
   free(asyncs);
 }
 

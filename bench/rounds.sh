@@ -1,6 +1,6 @@
 # Sourced by bench/run.sh and ports/epoll/bench/run.sh from $root: the settings both read, the
 # tree's configuration, a benchmark's own Wine prefix and the shuffled round loop. The caller
-# defines exe_of PROG, progs_of SCENARIO and rounds_of SCENARIO, sets cases=("SCENARIO N" ...)
+# defines exe_of PROG [SCENARIO], progs_of SCENARIO and rounds_of SCENARIO, sets cases=("SCENARIO N" ...)
 # and work, and hands $work to tools/report.
 # $work/results gets "round=R req=N <program line>" per run (N as asked for), $work/failures
 # one line per run that printed no result line.
@@ -23,7 +23,7 @@ bench_wine() { trap 'wine_stop; rm -rf "$work"' EXIT; wine_start "$1"; }
 
 run_one() {  # round prog scenario n seconds
   local out line rc why
-  out=$(timeout 300 cmake/wine-run.sh "$(exe_of "$2")" "$3" "$5" "$4" 2>&1; echo "exit=$?")
+  out=$(timeout 300 cmake/wine-run.sh "$(exe_of "$2" "$3")" "$3" "$5" "$4" 2>&1; echo "exit=$?")
   out=$(tr -d '\r' <<<"$out")
   rc=$(tail -n 1 <<<"$out")
   line=$(grep '^result ' <<<"$out" | head -n 1 || true)

@@ -42,12 +42,7 @@ fetch_libuv() {
 
   # What Debian's source index says the upstream tarball is (its .dsc's Checksums-Sha256):
   # the Debian revision around the tarball may change, the tarball does not.
-  sums=$(apt-cache showsrc libuv1 2>/dev/null |
-         awk -v ver="$libuv_debian" -v tar="$libuv_tarball" '
-           /^Version:/ {ok = ($2 == ver)}
-           /^Checksums-Sha256:/ {sec = 1; next}
-           /^[^ ]/ {sec = 0}
-           sec && ok && $3 == tar {print $1; exit}')
+  sums=$("$(dirname "$0")/debian-sha256.sh" libuv1 "$libuv_debian" "$libuv_tarball")
   if [ -z "$sums" ]; then
     echo "bootstrap: the archive does not serve libuv1 $libuv_debian (Debian $libuv_suite): no" \
          "source record names $libuv_tarball (apt-cache showsrc libuv1); libuv $libuv_version" \

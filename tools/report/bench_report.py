@@ -8,8 +8,10 @@ chart from the templates in templates/ (the prose lives there; this file fills i
                     unless the run's meta says docs=0
   bench_report.py uv|epoll --from-doc MD [--out MD]   renders from the numbers of a rendered doc:
                     its raw results and the record block it ends with (record_block)
-  bench_report.py uv --work DIR --keep-doc MD   a run of libuv's own benchmarks only
-                    (UVAFD_BENCH_ONLY_LIBUV=1): the other sections keep MD's numbers
+  bench_report.py uv --work DIR --keep-doc MD [--fresh PART,...]   a run of some parts only
+                    (scenarios, http, libuv, libuv_trace; default libuv): libuv's own benchmarks
+                    (UVAFD_BENCH_ONLY_LIBUV=1), the HTTP scenarios (UVAFD_BENCH_ONLY_HTTP=1), the
+                    rest without libuv's (UVAFD_BENCH_LIBUV_ROUNDS=0); the others keep MD's numbers
 """
 
 import argparse
@@ -88,6 +90,39 @@ def from_doc(text):
     return kept[:1] + measured + kept[1:]
 
 
+# The parts of a report that a run can measure alone; a run of some of them (--fresh) keeps
+# the others from the report it replaces, each with its own settings (a section says its own
+# date). Per part: which meta keys are its own.
+PARTS = {
+    "scenarios": lambda key: not key.startswith(("libuv_bench", "http")) and key != "docs",
+    "http": lambda key: key.startswith("http"),
+    "libuv": lambda key: key.startswith("libuv_bench"),
+    "libuv_trace": lambda key: False,
+}
+
+
+def part_of(rec):
+    t = rec.get("type")
+    if t == "libuv_bench":
+        return "libuv"
+    if t == "libuv_trace":
+        return "libuv_trace"
+    if rec.get("scenario") in HTTP_SCENARIOS or (
+            t == "failure" and re.search(r" (%s) " % "|".join(HTTP_SCENARIOS), rec.get("text", ""))):
+        return "http"
+    return "scenarios"
+
+
+def keep_doc(kept, records, parts):
+    """KEPT (a rendered report's record) with the records and meta keys of PARTS taken from
+    RECORDS, the run that measured them (and its docs= setting)."""
+    own = lambda key: key == "docs" or any(PARTS[p](key) for p in parts)
+    meta = dict({k: v for k, v in kept[0].items() if not own(k)},
+                **{k: v for k, v in records[0].items() if own(k)})
+    return [meta] + [r for r in kept[1:] if part_of(r) not in parts] + \
+        [r for r in records[1:] if part_of(r) in parts]
+
+
 def read_doc(path):
     with open(path, encoding="utf-8") as f:
         return from_doc(f.read())
@@ -159,6 +194,27 @@ THROUGHPUT = (
      ">= 1.0x libuv", (("r_ul", 1.0),), "churn"))
 TRACE_WHAT = {"async": "per wakeup (1 thread)", "pingpong": "per round trip, %s pair(s)",
               "churn": "per churn cycle", "close": "per close cycle"}
+# Scenario 8, issue 19's real HTTP client (libcurl's multi API on uv_poll_t, bench_http_curl.c):
+# its own meta keys (http_cases, http_trace), so that a run of it alone replaces only them.
+# scenario: (its number in the tables, how the server answers: http_delay_us fills the %s)
+HTTP_SCENARIOS = {"http": ("8", "response at once"),
+                  "http_wait": ("8b", "response %s us later (waits in the loop)")}
+HTTP_GOAL = 1.3        # requests/s, uvafd over libuv
+HTTP_TRACE_GOAL = 0.8  # wineserver requests per HTTP request, uvafd over libuv
+
+
+# The fewest wineserver requests an HTTP request over a kept-alive connection can need under
+# Wine 8: its send (send_socket, set_async_direct_result) and its recv (recv_socket,
+# set_async_direct_result), when the response is there by the time the client reads, as it is
+# here. One that has to wait for it adds a one-shot AFD poll, re-armed and dequeued: what one side
+# of a ping-pong round trip costs the raw-ntdll floor with 1024 pairs (http_wait_floor).
+HTTP_FLOOR = 4.0
+
+
+def http_wait_floor(pingpong_floor):
+    """Half the raw-ntdll floor's requests per ping-pong round trip with 1024 pairs (one send,
+    one recv, one AFD poll re-armed and dequeued per side), or None without that trace."""
+    return None if pingpong_floor is None else float("%.2f" % (pingpong_floor / 2))
 
 
 def label(fmt_, n):
@@ -170,7 +226,9 @@ class UvReport(Report):
 
     def __init__(self, records):
         super().__init__(records)
-        self.trace_cases = [tuple(c.split()) for c in self.meta.get("trace_cases", "").split(";") if c.strip()]
+        split = lambda key: [tuple(c.split()) for c in self.meta.get(key, "").split(";") if c.strip()]
+        self.trace_cases = split("trace_cases")
+        self.http_cases, self.http_trace = split("http_cases"), split("http_trace")
         self.do_trace = self.meta.get("trace", "1") == "1"
         self.rows = []       # scenario, unit, uvafd, libuv, floor, u/l, u/f, target, met
         self.tp_rows = []    # scenario, rounds, u/l, u/f, A/A, confidence, verdict
@@ -286,6 +344,29 @@ class UvReport(Report):
             self.row("7. wineserver requests %s (lower is better)" % label(TRACE_WHAT.get(sc, ""), n),
                      "requests", num(u), num(l), num(f), "<= libuv", met)
             self.calls.append('"%s %s" %s %s %s' % (sc, n, u or "-", l or "-", f or "-"))
+        self._judge_http()
+
+    def _judge_http(self):
+        """Scenario 8's rows, after section 7: its rates, then its requests per HTTP request."""
+        for sc, n in self.http_cases:
+            self.throughput("%s. HTTP client (libcurl on uv_poll_t), %s, %s connections"
+                            % (HTTP_SCENARIOS[sc][0], self.http_what(sc), n), "requests/s", sc, n,
+                            ">= %.1fx libuv" % HTTP_GOAL, (("r_ul", HTTP_GOAL),))
+            self.chart_rate("%s %s" % (sc, n), sc, n)
+        self.floor_http = HTTP_FLOOR
+        self.floor_http_wait = http_wait_floor(num(self.trace_per("floor", "pingpong", "1024")))
+        for sc, n, _k1, _k2 in self.http_trace if self.do_trace else ():
+            u, l = (num(self.trace_per(p, sc, n)) for p in ("uvafd", "libuv"))
+            f = self.floor_http_wait if sc == "http_wait" else self.floor_http
+            met = "yes" if u is not None and l is not None and u <= HTTP_TRACE_GOAL * l else "no"
+            number = HTTP_SCENARIOS[sc][0]
+            self.row("%s. wineserver requests per HTTP request, %s, %s connections (lower is better)"
+                     % (number, self.http_what(sc), n), "requests", u, l, f,
+                     "<= %.1fx libuv" % HTTP_TRACE_GOAL, self.count(met))
+            above = lambda x: None if x is None or f is None else float("%.2f" % (x - f))
+            self.row("%s. requests above the floor per HTTP request, %s connections (lower is better)"
+                     % (number, n), "requests", above(u), above(l), None, "(none)", "-")
+            self.calls.append('"%s %s" %s %s %s' % (sc, n, fmt(u), fmt(l), fmt(f)))
 
     # ---- output ----
 
@@ -330,25 +411,52 @@ class UvReport(Report):
         values["idle_trend"] = "round trips/s with 0 / 1000 / %s idle sockets: %s" % (
             self.idle_n, "; ".join("%s %s / %s / %s" % (p, fmt(g(p, "idle", "0")), fmt(g(p, "idle", "1000")),
                                                           fmt(g(p, "idle", self.idle_n))) for p in PROGRAMS))
+        traced = self.trace_cases + self.http_trace
         values["trace_table"] = md_table(
             ["scenario", "K1, K2", "uvafd", "libuv", "floor"], "llrrr",
             [["%s %s" % (sc, n), "%s, %s" % (k1, k2)] + [self.trace_per(p, sc, n) or "" for p in PROGRAMS]
-             for sc, n, k1, k2 in self.trace_cases])
+             for sc, n, k1, k2 in traced])
         values["trace_names"] = block(
             "- %s %s, %s: %s" % (sc, n, p, ", ".join("%s %s" % tuple(x) for x in t["names"]))
-            for sc, n, _k1, _k2 in self.trace_cases for p in PROGRAMS
+            for sc, n, _k1, _k2 in traced for p in PROGRAMS
             for t in [self.trace(p, sc, n)] if t and t["names"])
+        cases = self.cases + self.http_cases
         values["nt_table"] = md_table(
             ["scenario", "submit", "cancel", "post", "dequeue", "other", "total"], "lrrrrrr",
             [["%s %s" % (sc, n)] + [fmt(g("uvafd", sc, n, "nt_" + x)) for x in bench_record.NT_FIELDS]
-             for sc, n in self.cases if g("uvafd", sc, n, "nt_total") is not None])
+             for sc, n in cases if g("uvafd", sc, n, "nt_total") is not None])
         values["spread_table"] = md_table(
             ["scenario", "uvafd", "libuv", "floor"], "lrrr",
-            [["%s %s" % (sc, n)] + [self.spread(p, sc, n) for p in PROGRAMS] for sc, n in self.cases])
+            [["%s %s" % (sc, n)] + [self.spread(p, sc, n) for p in PROGRAMS] for sc, n in cases])
+        values.update(self.http_values())
         flags.update(chart=self.meta.get("chart") == "1", trace=self.do_trace,
-                     libuv_bench=bool(self.libuv.recs))
+                     libuv_bench=bool(self.libuv.recs), http=bool(self.http_cases),
+                     http_trace=bool(self.http_trace) and self.do_trace)
         values["libuv_bench"] = fill("benchmarks-libuv.md", self.libuv.values(), {}) if self.libuv.recs else ""
         return fill("benchmarks.md", values, flags)
+
+    def http_what(self, sc):
+        what = HTTP_SCENARIOS[sc][1]
+        return what % self.meta.get("http_delay_us", "?") if "%s" in what else what
+
+    def http_values(self):
+        """Scenario 8's slots: its run (which may be a run of its own), or why it did not run."""
+        m = self.meta
+        why = m.get("http_skipped") or ("UVAFD_BENCH_HTTP=0" if m.get("http") == "0" else
+                                        "the run that made this report predates it")
+        values = {k: m.get(k) for k in ("http_date", "http_load", "http_rounds", "http_secs", "http_curl",
+                                         "http_delay_us")}
+        values.update(http_why=why, http_floor=fmt(self.floor_http), http_wait_floor=fmt(self.floor_http_wait),
+                      http_floor_pingpong=self.trace_per("floor", "pingpong", "1024") or "-")
+        for p in ("uvafd", "libuv"):
+            for sc in HTTP_SCENARIOS:
+                values["t_%s_%s_20" % (p, sc)] = self.trace_per(p, sc, "20") or "-"
+                for n in ("20", "200"):
+                    values["%s_%s_%s" % (sc, p, n)] = fmt(self.get(p, sc, n))
+        for sc in HTTP_SCENARIOS:
+            for n in ("20", "200"):
+                values["%s_ratio_%s" % (sc, n)] = two(self.get("r_ul", sc, n))
+        return values
 
     def spread(self, p, sc, n):
         s = self.summary(p, sc, n)
@@ -434,30 +542,6 @@ class EpollReport(Report):
 REPORTS = {"uv": (UvReport, "benchmarks.md"), "epoll": (EpollReport, "benchmarks-epoll.md")}
 
 
-def group_of(rec):
-    """Which part of a run a record belongs to: libuv's own benchmarks, their traces, or the
-    scenarios (results, failures and traces of bench_uv and the floor)."""
-    t = rec.get("type")
-    return t if t in ("libuv_bench", "libuv_trace") else "scenarios"
-
-
-def merge_kept(records, kept):
-    """A run that measured only part of the report (UVAFD_BENCH_ONLY_LIBUV, or no rounds of
-    libuv's benchmarks): each part it has no record of comes from the kept report, with that
-    part's settings (a section says its own date)."""
-    have = {group_of(r) for r in records[1:] if r.get("type") != "failure"}
-    if not any(r.get("type") == "result" for r in records[1:]):
-        have.discard("scenarios")
-    source = lambda g: records if g in have else kept
-    libuv_keys = lambda m: {k: v for k, v in m.items() if k.startswith("libuv_bench")}
-    meta = dict(source("scenarios")[0])
-    meta = {k: v for k, v in meta.items() if not k.startswith("libuv_bench")}
-    meta.update(libuv_keys(source("libuv_bench")[0]))
-    meta["docs"] = records[0].get("docs", meta.get("docs", "1"))
-    return [meta] + [r for g in ("scenarios", "libuv_bench", "libuv_trace") for r in source(g)[1:]
-                     if group_of(r) == g]
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("which", choices=sorted(REPORTS))
@@ -467,15 +551,20 @@ def main(argv=None):
     ap.add_argument("--out", help="the Markdown file to write (--from-doc)")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "docs"),
                     help="--work: the folder of the report (and chart), default docs/")
-    ap.add_argument("--keep-doc", help="--work: what this run did not measure (the scenarios, libuv's "
-                    "own benchmarks, their traces) comes from this rendered report (uv only)")
+    ap.add_argument("--keep-doc", help="--work: what this run did not measure comes from this "
+                    "rendered report (uv only)")
+    ap.add_argument("--fresh", default="libuv", help="--keep-doc: the parts this run measured, "
+                    "comma-separated: %s (default: libuv)" % ", ".join(PARTS))
     args = ap.parse_args(argv)
     cls, doc_name = REPORTS[args.which]
     if args.work:
         records = bench_record.collect(args.work)
         scenarios_measured = any(r.get("type") == "result" for r in records)
         if args.keep_doc:
-            records = merge_kept(records, read_doc(args.keep_doc))
+            parts = args.fresh.split(",")
+            if not parts or any(p not in PARTS for p in parts):
+                ap.error("--fresh: parts are %s" % ", ".join(PARTS))
+            records = keep_doc(read_doc(args.keep_doc), records, parts)
     else:
         records = read_doc(args.from_doc)
     report = cls(records)

@@ -143,6 +143,71 @@ class TraceCounts(unittest.TestCase):
         self.assertEqual((rec["per"], rec["names"]), (None, None))
 
 
+def http_trace(recs, per_u, per_l, scenario="http"):
+    for program, per in (("uvafd", per_u), ("libuv", per_l)):
+        recs.append({"type": "trace", "program": program, "scenario": scenario, "n": "20", "k1": "400",
+                     "k2": "2000", "per": per, "names": [["send_socket", "1.00"]]})
+    return recs
+
+
+class HttpRows(unittest.TestCase):
+    """Scenario 8 (libcurl on uv_poll_t): its rates against 1.3x libuv, its requests per HTTP
+    request against 0.8x libuv's, and each library's distance from the floor."""
+
+    def rows(self, lines, per_u=None, per_l=None, scenario="http", **meta):
+        meta = dict(dict(cases="", trace="1", http_cases="%s 20" % scenario,
+                         http_trace="%s 20 400 2000" % scenario, http_delay_us="1000"), **meta)
+        rep = bench_report.UvReport(http_trace(run(lines, **meta), per_u, per_l, scenario))
+        return {r[0]: r for r in rep.rows}
+
+    def rate_verdict(self, uvafd):
+        rows = self.rows(rounds("http", "20", 9, uvafd=uvafd, libuv=lambda r: 100))
+        return rows["8. HTTP client (libcurl on uv_poll_t), response at once, 20 connections"][8]
+
+    def test_rate_target_is_1_3x_libuv(self):
+        self.assertEqual(self.rate_verdict(lambda r: 130 + r), "yes")
+        self.assertEqual(self.rate_verdict(lambda r: 100 + r), "no")
+        # ratios 1.255 .. 1.335: median 1.295, below 1.3, its interval reaches it
+        self.assertEqual(self.rate_verdict(lambda r: 124.5 + r), "noise")
+
+    def test_requests_target_is_0_8x_libuv_and_the_floor_is_4(self):
+        key = "8. wineserver requests per HTTP request, response at once, 20 connections (lower is better)"
+        above = "8. requests above the floor per HTTP request, 20 connections (lower is better)"
+        rows = self.rows([], "6.00", "8.00")
+        self.assertEqual(rows[key][2:5] + rows[key][7:], ["6.00", "8.00", "4.00", "<= 0.8x libuv", "yes"])
+        self.assertEqual(rows[above][2:4], ["2.00", "4.00"])
+        self.assertEqual(self.rows([], "6.50", "8.00")[key][8], "no")
+        self.assertEqual(self.rows([], "6.00", None)[key][8], "no")
+
+    def test_waiting_floor_is_half_the_ping_pong_floor(self):
+        recs = {"type": "trace", "program": "floor", "scenario": "pingpong", "n": "1024", "k1": "2048",
+                "k2": "6144", "per": "20.00", "names": []}
+        meta = dict(cases="", trace="1", http_cases="http_wait 20", http_trace="http_wait 20 400 2000",
+                    http_delay_us="1000", trace_cases="pingpong 1024 2048 6144")
+        rep = bench_report.UvReport(http_trace(run([], **meta) + [recs], "12.00", "14.00", "http_wait"))
+        row = next(r for r in rep.rows if r[0].startswith("8b. wineserver"))
+        self.assertIn("response 1000 us later", row[0])
+        self.assertEqual(row[4], "10.00")
+
+    def test_a_report_without_it_says_why(self):
+        text = bench_report.UvReport(run([], cases="", trace="0")).markdown()
+        self.assertIn("Scenario 8 (a real HTTP client, issue 19) is not in this report: the run", text)
+        text = bench_report.UvReport(run([], cases="", trace="0", http="0", http_skipped="no curl")).markdown()
+        self.assertIn("is not in this report: no curl.", text)
+        self.assertFalse(any(r[0].startswith("8") for r in bench_report.UvReport(run([], trace="0")).rows))
+
+    def test_a_run_of_it_alone_replaces_only_its_part(self):
+        kept = run(["1 uvafd churn 0 100", "1 uvafd http 20 5"], date="old", http_date="old", cases="churn 0")
+        kept.append({"type": "failure", "text": "round 1: uvafd http 20: no result line"})
+        fresh = run(["1 uvafd http 20 7", "1 uvafd http_wait 20 8", "1 uvafd churn 0 1"], date="new",
+                    http_date="new")
+        merged = bench_report.keep_doc(kept, fresh, ["http"])
+        self.assertEqual((merged[0]["date"], merged[0]["http_date"]), ("old", "new"))
+        values = sorted((r["scenario"], r["value"]) for r in merged if r.get("type") == "result")
+        self.assertEqual(values, [("churn", "100"), ("http", "7"), ("http_wait", "8")])
+        self.assertFalse(any(r.get("type") == "failure" for r in merged))
+
+
 class EpollReadings(unittest.TestCase):
     def reading(self, n, uvafd):
         lines = rounds("pingpong", "1", n, uvafd=uvafd, wepoll=lambda r: 100, uvafd_aa=lambda r: 100)

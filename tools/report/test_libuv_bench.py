@@ -185,7 +185,7 @@ class InTheReport(unittest.TestCase):
 
 
 class KeptParts(unittest.TestCase):
-    """bench_report.merge_kept: a run that measured part of the report keeps the rest."""
+    """bench_report.keep_doc: a run that measured some parts of the report keeps the rest."""
 
     def kept(self):
         recs = untraced()
@@ -196,18 +196,19 @@ class KeptParts(unittest.TestCase):
     def test_a_run_of_the_scenarios_only_keeps_libuvs_section_and_traces(self):
         kept = self.kept()
         run = [{"type": "meta", "date": "NEW", "libuv_bench_date": "NOT MEASURED", "docs": "1"},
-               next(r for r in kept if r.get("type") == "result")]
-        got = bench_report.merge_kept(run, kept)
+               next(r for r in kept if r.get("type") == "result" and r["scenario"] == "churn")]
+        got = bench_report.keep_doc(kept, run, ["scenarios", "http"])
         self.assertEqual((got[0]["date"], got[0]["libuv_bench_date"]), ("NEW", "KEPT"))
         self.assertEqual([r for r in got if r.get("type") == "libuv_bench"],
                          [r for r in kept if r.get("type") == "libuv_bench"])
         self.assertEqual(sum(r.get("type") == "libuv_trace" for r in got), 1)
-        self.assertEqual(sum(r.get("type") == "result" for r in got), 1)
+        self.assertEqual(sum(r.get("type") == "result" for r in got), 1)  # its one, no kept one
 
     def test_a_run_of_the_traces_only_keeps_everything_else(self):
         kept = self.kept()
         t = libuv_bench.trace("libuv", "loop_count_timed", "requests=20", "loop_count: 10 ticks (2 ticks/s)", "")
-        got = bench_report.merge_kept([{"type": "meta", "libuv_bench_date": "X", "docs": "1"}, t], kept)
+        got = bench_report.keep_doc(kept, [{"type": "meta", "libuv_bench_date": "X", "docs": "1"}, t],
+                                    ["libuv_trace"])
         self.assertEqual(got[0]["date"], kept[0]["date"])
         self.assertEqual(got[0]["libuv_bench_date"], "KEPT")
         self.assertEqual([r for r in got if r.get("type") == "libuv_trace"], [t])
@@ -216,7 +217,8 @@ class KeptParts(unittest.TestCase):
     def test_a_run_of_libuvs_benchmarks_replaces_only_them(self):
         kept = self.kept()
         new = records({(1, p, "million_async"): 5 for p in ("uvafd", "libuv")})
-        got = bench_report.merge_kept([{"type": "meta", "libuv_bench_date": "NEW", "docs": "0"}] + new, kept)
+        got = bench_report.keep_doc(kept, [{"type": "meta", "libuv_bench_date": "NEW", "docs": "0"}] + new,
+                                    ["libuv"])
         self.assertEqual((got[0]["libuv_bench_date"], got[0]["docs"], got[0]["date"]),
                          ("NEW", "0", kept[0]["date"]))
         self.assertEqual([r for r in got if r.get("type") == "libuv_bench"], new)
