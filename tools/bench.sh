@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs uvafd's benchmarks: builds what is missing, runs every scenario under Wine for
 # real libuv (the tree's version: 1.50.0 by default), uvafd and the raw-ntdll floor, prints
-# the table and writes docs/benchmarks.md and docs/benchmarks.png. About fifteen minutes on
-# two cores.
+# the table and writes docs/benchmarks.md and docs/benchmarks.png. About an hour on two cores
+# (README: the parts, and how to run one alone).
 #
 #   tools/bench.sh           (UVAFD_BUILD_DIR overrides ./build; see bench/run.sh for the rest)
 set -euo pipefail
