@@ -29,23 +29,17 @@ trap 'rm -rf "$tmp"' EXIT
 wine_stop
 # The wineserver started by this process inherits WINEDEBUG=+server (wineserver -d) and our
 # stderr: the trace. 600 s is a bound only: the run ends at MAX_EVENTS.
+if [ $runner = 1 ]; then args=("$scenario" "$scenario"); else args=("$scenario" 600 "$n" "$events"); fi
+WINEDEBUG=+server timeout 300 "$wine" "$exe" "${args[@]}" >"$tmp/out" 2>"$tmp/trace"
+rc=$?
+wine_stop
 if [ $runner = 1 ]; then
-  # libuv's benchmarks print to stderr, as does the server's trace: the trace lines start
-  # with a thread id and a colon, the benchmark's do not.
-  WINEDEBUG=+server timeout 300 "$wine" "$exe" "$scenario" "$scenario" >"$tmp/out" 2>"$tmp/trace"
-  rc=$?
-  wine_stop
+  # A benchmark of libuv's prints to stdout or stderr; stderr carries the server's trace too,
+  # whose lines start with a thread id and a colon.
   { cat "$tmp/out"; grep -av '^[0-9a-f]\{4\}: ' "$tmp/trace"; } | tr -d '\r' >"$output"
-  if [ $rc -ne 0 ]; then
-    echo "trace_count: $exe $scenario failed (rc=$rc)" >&2
-    exit 1
-  fi
+  [ $rc -eq 0 ] || { echo "trace_count: $exe $scenario failed (rc=$rc)" >&2; exit 1; }
   pid=first
 else
-  WINEDEBUG=+server timeout 300 "$wine" "$exe" "$scenario" 600 "$n" "$events" \
-    >"$tmp/out" 2>"$tmp/trace"
-  rc=$?
-  wine_stop
   line=$(tr -d '\r' <"$tmp/out" | grep '^result ' | head -n 1)
   if [ $rc -ne 0 ] || [ -z "$line" ]; then
     echo "trace_count: $exe $scenario $n $events failed (rc=$rc)" >&2
