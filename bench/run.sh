@@ -68,7 +68,6 @@ if [ "$do_http" = 1 ]; then
   if ! http_why=$(bench/fetch_curl.sh "$(dirname "$tree")/third_party" 2>&1 >/dev/null); then
     do_http=0
     http_skipped=$(tail -n 1 <<<"$http_why")
-    echo "bench: $http_skipped" >&2
   fi
 fi
 bench_configure "${configure_args[@]}"
@@ -102,17 +101,23 @@ if [ "$do_http" = 1 ] && ! http_server_start "$work/http" 2>"$work/http.why"; th
   http_skipped=$(tail -n 1 "$work/http.why")
 fi
 [ -n "$http_skipped" ] && echo "bench: $http_skipped" >&2
+out_dir=${UVAFD_BENCH_OUT:-docs}
+# report [PARTS]: the report of this run; given the parts it measured (bench_report.py --fresh),
+# the others keep the numbers of the report already in $out_dir.
+report() {
+  local keep=()
+  [ -n "${1:-}" ] && keep=(--keep-doc "$out_dir/benchmarks.md" --fresh "$1")
+  python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir" "${keep[@]}"
+}
 if [ "${UVAFD_BENCH_ONLY_LIBUV:-0}" = 1 ]; then
   [ "$libuv_rounds" -gt 0 ] && libuv_bench_rounds "$tree" "$libuv_rounds"
   [ "$do_trace" = 1 ] && libuv_bench_traces "$tree"
   bench_meta "libuv_bench_date=$(date -u '+%Y-%m-%d %H:%M UTC')" "docs=${UVAFD_BENCH_DOCS:-1}" \
     "libuv_bench_load=$load_before / $(load_average)"
-  out_dir=${UVAFD_BENCH_OUT:-docs}
   fresh=libuv_trace
   [ "$libuv_rounds" -gt 0 ] && fresh=libuv,libuv_trace
   [ "$do_trace" = 1 ] || fresh=libuv
-  python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir" \
-    --keep-doc "$out_dir/benchmarks.md" --fresh "$fresh"
+  report "$fresh"
   exit 0
 fi
 cases=("async 1" "async 2" "async 4" "pingpong 1" "pingpong 64" "pingpong 1024" "churn 0"
@@ -197,17 +202,12 @@ bench_meta "http=$do_http" "http_skipped=$http_skipped" "http_date=$(date -u '+%
   "http_cases=$([ "$do_http" = 1 ] && IFS=';' && echo "${http_cases[*]}")" \
   "http_trace=$([ "$do_http" = 1 ] && [ "$do_trace" = 1 ] && IFS=';' && echo "${http_trace[*]}")" \
   "http_curl=$(awk '/^[0-9]/ {print $1 " (Debian " $3 ")"; exit}' bench/curl-version.txt)"
-out_dir=${UVAFD_BENCH_OUT:-docs}
+# A run of the HTTP scenarios alone, or one without rounds of libuv's own benchmarks, keeps the
+# rest (libuv's section with its date, and their traces) as the last report has it.
 if [ "$only_http" = 1 ]; then
-  python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir" \
-    --keep-doc "$out_dir/benchmarks.md" --fresh http
-  exit 0
-fi
-# Without rounds of libuv's own benchmarks, their section (its date, and their traces) stays
-# as the last report has it.
-if [ "$libuv_rounds" -eq 0 ] && [ -f "$out_dir/benchmarks.md" ]; then
-  python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir" \
-    --keep-doc "$out_dir/benchmarks.md" --fresh scenarios,http
+  report http
+elif [ "$libuv_rounds" -eq 0 ] && [ -f "$out_dir/benchmarks.md" ]; then
+  report scenarios,http
 else
-  python3 tools/report/bench_report.py uv --work "$work" --out-dir "$out_dir"
+  report
 fi
