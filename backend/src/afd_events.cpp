@@ -15,6 +15,8 @@ uint32_t afd_mask_for_interest(uint32_t interest) {
   if (interest & UVAFD_WRITABLE) mask |= kAfdSend | kAfdConnectFail | kAfdAbort;
   if (interest & UVAFD_DISCONNECT) mask |= kAfdDisconnect | kAfdAbort;
   if (interest & UVAFD_PRIORITIZED) mask |= kAfdReceiveExpedited;
+  // Errors alone: what epoll reports whatever was asked for (EPOLLERR, EPOLLHUP).
+  if (interest & UVAFD_ERROR) mask |= kAfdConnectFail | kAfdAbort;
   return mask;
 }
 

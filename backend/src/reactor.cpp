@@ -218,7 +218,7 @@ int Reactor::poll_set_interest(uvafd_handle h, uint32_t events) {
   // UVAFD_LOCAL_CLOSE alone keeps a poll in flight that only a close completes: a loop that
   // pauses a socket still learns when its value stops naming that socket.
   if (s->kind != StateKind::Poll ||
-      (events & ~uint32_t(UVAFD_INTEREST_MASK | UVAFD_LOCAL_CLOSE)))
+      (events & ~uint32_t(UVAFD_INTEREST_MASK | UVAFD_ERROR | UVAFD_LOCAL_CLOSE)))
     return UVAFD_EINVAL;
   // The socket this registration named was closed; its value may already be another socket's.
   if (s->socket_gone) return UVAFD_EBADF;

@@ -283,8 +283,8 @@ class Run {
     if (open.empty()) return;
     const Sock& s = socks_[open[pick(open.size())]];
     static const uint32_t kBits[] = {kAfdReceive, kAfdSend, kAfdDisconnect, kAfdAbort,
-                                     kAfdReceiveExpedited, kAfdAccept};
-    const uint32_t bit = kBits[pick(6)];
+                                     kAfdReceiveExpedited, kAfdAccept, kAfdConnectFail};
+    const uint32_t bit = kBits[pick(7)];
     if (chance(60)) {
       trace("ready %llu +0x%x", (unsigned long long)s.value, bit);
       kernel_.socket_add_ready(s.value, bit);
@@ -330,8 +330,11 @@ class Run {
     auto live = live_regs();
     if (live.empty()) return;
     Reg& r = target ? *target : regs_[live[pick(live.size())]];
-    const uint32_t interest =
-        !start && chance(25) ? 0 : uint32_t(1 + pick(UVAFD_INTEREST_MASK));
+    // Any non-empty set of the four interest bits and UVAFD_ERROR (bit 4 of the pick).
+    const uint32_t bits = uint32_t(1 + pick(31));
+    const uint32_t interest = !start && chance(25)
+                                  ? 0
+                                  : (bits & UVAFD_INTEREST_MASK) | (bits & 16 ? UVAFD_ERROR : 0);
     const int rc = reactor_->poll_set_interest(r.h, interest);
     trace("set_interest(slot %u, 0x%x) -> %d", r.h.slot, interest, rc);
     learn_gone_unheard(r, rc);
@@ -467,6 +470,7 @@ class Run {
     if (r.interest & UVAFD_READABLE) want = kAfdReceive;
     else if (r.interest & UVAFD_WRITABLE) want = kAfdSend;
     else if (r.interest & UVAFD_DISCONNECT) want = kAfdDisconnect;
+    else if (r.interest & UVAFD_ERROR) want = kAfdAbort;
     trace("ready %llu +0x%x for the restarted registration",
           (unsigned long long)socks_[r.sock].value, want);
     kernel_.socket_add_ready(socks_[r.sock].value, want);

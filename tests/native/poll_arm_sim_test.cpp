@@ -144,12 +144,39 @@ TEST_CASE("set_interest: EINVAL for bits that are not interest", "[sim][arm]") {
   Fixture f;
   const KHandle s = f.kernel.socket_create();
   uvafd_handle h = f.open(s);
-  for (uint32_t bad : {uint32_t(UVAFD_WAKEUP), uint32_t(UVAFD_ERROR), 0x80u, 0x100u,
+  for (uint32_t bad : {uint32_t(UVAFD_WAKEUP), uint32_t(UVAFD_CONNECT_FAILED), 0x100u,
                        0x80000000u, uint32_t(UVAFD_READABLE | 0x80u)}) {
     INFO("bits " << bad);
     CHECK(f.reactor->poll_set_interest(h, bad) == UVAFD_EINVAL);
   }
   CHECK(f.reactor->poll_arm(h) == 0);  // nothing was taken
   CHECK(f.kernel.pending_on(s) == 0);
+  REQUIRE(f.reactor->handle_close(h) == 0);
+}
+
+// An epoll socket hears EPOLLERR and EPOLLHUP whatever it asked for (Linux, wepoll's
+// user_events): UVAFD_ERROR as interest polls ABORT and CONNECT_FAIL, and nothing else.
+TEST_CASE("set_interest: UVAFD_ERROR alone hears a reset and a failed connect only",
+          "[sim][arm]") {
+  Fixture f;
+  const KHandle s = f.kernel.socket_create();
+  uvafd_handle h = f.open(s);
+  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_ERROR) == 0);
+  REQUIRE(f.reactor->poll_arm(h) == 1);
+  // Readable and writable are not asked for: the poll stays in flight.
+  f.kernel.socket_add_ready(s, kAfdReceive | kAfdSend | kAfdDisconnect);
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.pending_on(s) == 1);
+
+  SECTION("a failed connect") {
+    f.kernel.socket_add_ready(s, kAfdConnectFail);
+    REQUIRE(f.wait() == 1);
+    CHECK(f.events[0].events == (UVAFD_ERROR | UVAFD_CONNECT_FAILED));
+  }
+  SECTION("a reset") {
+    f.kernel.socket_add_ready(s, kAfdAbort);
+    REQUIRE(f.wait() == 1);
+    CHECK(f.events[0].events == UVAFD_ERROR);
+  }
   REQUIRE(f.reactor->handle_close(h) == 0);
 }

@@ -46,17 +46,19 @@ enum {
   UVAFD_ECANCELED = -125
 };
 
-/* Event bits. The first four have libuv's uv_poll_event values. */
+/* Event bits. The first four have libuv's uv_poll_event values; they and UVAFD_ERROR and
+   UVAFD_LOCAL_CLOSE are what uvafd_poll_set_interest accepts. */
 enum {
   UVAFD_READABLE = 1,
   UVAFD_WRITABLE = 2,
   UVAFD_DISCONNECT = 4,
   UVAFD_PRIORITIZED = 8,
-  /* Delivered only: */
+  /* Delivered only (UVAFD_LOCAL_CLOSE and UVAFD_ERROR are also interest, below): */
   UVAFD_WAKEUP = 0x10,      /* a wakeup source was woken (uvafd_wake) */
   UVAFD_LOCAL_CLOSE = 0x20, /* the socket was closed under a live registration; it is
                                stopped for good (its SOCKET value may already be reused) */
-  UVAFD_ERROR = 0x40,       /* the socket reported ABORT or CONNECT_FAIL (informational) */
+  UVAFD_ERROR = 0x40,       /* the socket reported ABORT or CONNECT_FAIL; as interest, also
+                               without UVAFD_READABLE or UVAFD_WRITABLE (epoll's EPOLLERR) */
   UVAFD_CONNECT_FAILED = 0x80, /* with UVAFD_ERROR: it was CONNECT_FAIL, a refused or failed
                                   connect, not a reset (epoll reports the two differently) */
   UVAFD_RELEASED = 0x100 /* an embedded source closed with a wakeup in flight is the
@@ -133,6 +135,9 @@ UVAFD_API int uvafd_poll_open(uvafd_reactor* r, uintptr_t socket, void* user_dat
  * UVAFD_LOCAL_CLOSE (alone or with other bits) is accepted as interest: by itself it keeps a
  * poll in flight that completes only when the socket is closed, so a paused socket that is
  * closed is still reported (UVAFD_LOCAL_CLOSE) before its value can be mistaken for another.
+ * UVAFD_ERROR as interest reports a reset or a failed connect (UVAFD_ERROR, with
+ * UVAFD_CONNECT_FAILED for the latter) even with no other interest: what epoll reports whatever
+ * it was asked. Any other bit is UVAFD_EINVAL.
  * UVAFD_EEXIST when another registration of the same base socket already has interest. */
 UVAFD_API int uvafd_poll_set_interest(uvafd_reactor* r, uvafd_handle h, uint32_t events);
 

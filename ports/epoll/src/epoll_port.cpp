@@ -28,8 +28,11 @@ int errno_from(int uvafd_error) {
   }
 }
 
+// Errors always: Linux reports EPOLLERR and EPOLLHUP whatever was asked for, and wepoll polls
+// for them in every case (its user_events), so a refused connect of a socket that asked only
+// for EPOLLRDHUP, EPOLLPRI or nothing is still heard.
 uint32_t interest_for(uint32_t epoll_events) {
-  uint32_t interest = 0;
+  uint32_t interest = UVAFD_ERROR;
   if (epoll_events & kEpollIn) interest |= UVAFD_READABLE;
   if (epoll_events & kEpollOut) interest |= UVAFD_WRITABLE;
   if (epoll_events & EPOLLRDHUP) interest |= UVAFD_DISCONNECT;
@@ -229,7 +232,7 @@ void Port::apply() {
       e->oneshot_fired = true;
       update_interest(e);
     } else if (e->user_events & EPOLLET) {
-      e->edge_reported |= ev.events & UVAFD_INTEREST_MASK;
+      e->edge_reported |= ev.events & (UVAFD_INTEREST_MASK | UVAFD_ERROR);
       e->edge_handed = false;
       update_interest(e);
     }

@@ -191,6 +191,25 @@ TEST_CASE("epoll review: a refused connect reports exactly what Linux and wepoll
   closesocket(s);
 }
 
+// Linux reports EPOLLERR whatever the events asked for, and wepoll polls for it always: a
+// socket that asked only for EPOLLRDHUP, EPOLLPRI or nothing still hears its refused connect
+// (the port asked the reactor for nothing that a refused connect completes).
+TEST_CASE("epoll review: a refused connect is EPOLLERR whatever the events asked for",
+          "[epoll][events]") {
+  for (uint32_t asked : {uint32_t(EPOLLRDHUP), uint32_t(EPOLLPRI), 0u}) {
+    INFO("events 0x" << std::hex << asked);
+    Port p;
+    sockaddr_in addr = refused_address();
+    SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    uvafd_test::set_nonblocking(s);
+    CHECK(connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0);
+    epoll_event e = ev(asked, 9);
+    REQUIRE(epoll_ctl(p.h, EPOLL_CTL_ADD, s, &e) == 0);
+    CHECK(wait_for(p.h, 9) == (EPOLLERR | (asked & EPOLLRDHUP)));
+    closesocket(s);
+  }
+}
+
 // wepoll's test-connect-success-events: a connected socket with nothing to read is writable,
 // EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND (wepoll's SEND), nothing else.
 TEST_CASE("epoll review: a connected socket reports the writable bits only", "[epoll][events]") {

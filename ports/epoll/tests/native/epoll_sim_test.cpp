@@ -146,3 +146,54 @@ TEST_CASE("epoll sim: a poll failed with ENOTSOCK drops the socket, and reports 
   CHECK(sc.mod(s, EPOLLIN, 1) == ENOENT);
   sc.k.socket_close(s);
 }
+
+// Linux reports EPOLLERR and EPOLLHUP whatever the events asked for, and wepoll polls for them
+// always (its user_events); with EPOLLRDHUP, EPOLLPRI or nothing at all asked, a refused
+// connect or a reset was lost.
+TEST_CASE("epoll sim: a failed connect and a reset are heard whatever the events asked for") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  epoll_event out[8];
+  uint32_t asked = 0, afd = 0, expected = 0;
+  SECTION("EPOLLRDHUP, a refused connect") {
+    asked = EPOLLRDHUP, afd = uvafd::kAfdConnectFail, expected = EPOLLERR | EPOLLRDHUP;
+  }
+  SECTION("EPOLLPRI, a refused connect") {
+    asked = EPOLLPRI, afd = uvafd::kAfdConnectFail, expected = EPOLLERR;
+  }
+  SECTION("nothing, a refused connect") {
+    asked = 0, afd = uvafd::kAfdConnectFail, expected = EPOLLERR;
+  }
+  SECTION("nothing, a reset") {
+    asked = 0, afd = uvafd::kAfdAbort, expected = EPOLLERR | EPOLLHUP;
+  }
+  SECTION("EPOLLPRI, a reset") {
+    asked = EPOLLPRI, afd = uvafd::kAfdAbort, expected = EPOLLERR | EPOLLHUP;
+  }
+  REQUIRE(sc.add(s, asked, 2) == 0);
+  CHECK(sc.wait(out) == 0);
+  sc.k.socket_add_ready(s, afd);
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.wait(out);
+  REQUIRE(n == 1);
+  CHECK(out[0].events == expected);
+  CHECK(out[0].data.u64 == 2);
+  sc.k.socket_close(s);
+}
+
+// The same with EPOLLET and nothing else asked: the reset is heard, as any EPOLLET readiness
+// once per epoll_wait call while it lasts (docs/porting.md, EPOLLET).
+TEST_CASE("epoll sim: an EPOLLET socket that asked for nothing hears a reset") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  REQUIRE(sc.add(s, EPOLLET, 4) == 0);
+  sc.k.socket_add_ready(s, uvafd::kAfdAbort);
+  epoll_event out[8];
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.wait(out);
+  REQUIRE(n == 1);
+  CHECK(out[0].events == (EPOLLERR | EPOLLHUP));
+  CHECK(out[0].data.u64 == 4);
+  CHECK(sc.port->broken_invariants() == 0);
+  sc.k.socket_close(s);
+}
