@@ -4,8 +4,8 @@
 # lack them.
 #  - uvafd_warnings: -Wall -Wextra (libuv's own sources in compat/ then turn them off with -w:
 #    its code is not ours to warn about);
-#  - uvafd_sanitize: natively, ASan and UBSan (UVAFD_SANITIZE), compile and link; nothing on
-#    Windows. The native tree checks that every program it builds is instrumented
+#  - uvafd_sanitize: natively, ASan and UBSan (UVAFD_SANITIZE), or ThreadSanitizer instead
+#    (UVAFD_TSAN), compile and link; nothing on Windows. The native tree checks that every program it builds is instrumented
 #    (sanitizers_instrumented, tests/buildsys/instrumented.sh).
 # uvafd_check_flags(), called last, stops the configure step if a target was not given them.
 include_guard(GLOBAL)
@@ -14,7 +14,15 @@ add_library(uvafd_warnings INTERFACE)
 target_compile_options(uvafd_warnings INTERFACE -Wall -Wextra)
 
 add_library(uvafd_sanitize INTERFACE)
-if(NOT WIN32 AND UVAFD_SANITIZE)
+if(NOT WIN32 AND UVAFD_TSAN)
+  # ThreadSanitizer cannot be combined with ASan: the native-tsan tree (CMakePresets.json)
+  # builds and runs only the tests labelled "threads" with it (tools/test.sh).
+  # -Wno-tsan: TSan does not model std::atomic_thread_fence (the reactor's wake / delivery
+  # pair); that protocol is the spin model's to check (tests/model).
+  target_compile_options(uvafd_sanitize INTERFACE -fsanitize=thread -fno-omit-frame-pointer
+                                                  -Wno-tsan)
+  target_link_options(uvafd_sanitize INTERFACE -fsanitize=thread)
+elseif(NOT WIN32 AND UVAFD_SANITIZE)
   target_compile_options(uvafd_sanitize INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(uvafd_sanitize INTERFACE -fsanitize=address,undefined)

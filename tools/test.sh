@@ -6,6 +6,11 @@
 # older libuv version (uvafd's libuv tests and part of libuv's suite). As root it first installs
 # what is missing (tools/bootstrap.sh). Ends with `uvafd: N passed, M failed, K skipped`.
 #
+# The tests labelled "threads" (the reactor's wakes from other threads, the epoll port's thread
+# rule) run a second time natively under ThreadSanitizer, in their own tree (native-tsan).
+# Where TSan cannot run (tools/tsan-probe.sh builds and runs a racy program), they are counted
+# as skipped and one line says why.
+#
 # Where this machine cannot execute 32-bit programs (tools/ia32-probe.sh runs one; some machines
 # of this kind have IA-32 emulation off), the x86 tree is still built, its tests are counted as
 # skipped and one line says why. At the end the run checks that skip path itself: the x86 part
@@ -14,8 +19,9 @@
 #
 #   tools/test.sh    UVAFD_BUILD_DIR overrides ./build; UVAFD_JOBS the parallelism (default:
 #                    the CPUs, at most 2); UVAFD_TEST_TREES a subset of the trees
-#                    "native win win32 win-<v>..." (one win-<v> per older libuv version);
-#                    UVAFD_SIMULATE_NO_IA32=1 runs as on a machine without 32-bit execution
+#                    "native native-tsan win win32 win-<v>..." (one win-<v> per older libuv
+#                    version); UVAFD_SIMULATE_NO_IA32=1 runs as on a machine without 32-bit
+#                    execution, UVAFD_SIMULATE_NO_TSAN=1 as on one where TSan cannot run
 set -uo pipefail
 source "$(dirname "$0")/common.sh"
 run_start=$(date +%s)
@@ -33,7 +39,7 @@ other_targets=(compat_test compat_dll_test uv_upstream_libuv uv_upstream_uvafd u
                upstream_test_list uvafd_uv_shared libuv_baseline_build)
 other_subset='^(loop_|run_|idle_|timer|poll_|async|threadpool_|metrics_)'
 other_tests='^(compat_test|compat_dll_test|dll_exports_match_libuv|upstream_subset)$'
-trees=${UVAFD_TEST_TREES:-native win win32${other_versions[*]/#/ win-}}
+trees=${UVAFD_TEST_TREES:-native native-tsan win win32${other_versions[*]/#/ win-}}
 has_tree() { [[ " $trees " == *" $1 "* ]]; }
 if [ "$(id -u)" = 0 ]; then
   for v in "${other_versions[@]}"; do
@@ -57,6 +63,20 @@ if has_tree native; then
   cmake --preset native -B "$build/native" >/dev/null
   cmake --build "$build/native" -j"$jobs"
   native_build_s=$(( $(date +%s) - t0 ))
+fi
+tsan_targets=(reactor_sim_test epoll_threads_sim_test)
+tsan_wrap=() tsan_why=""
+if has_tree native-tsan; then
+  t0=$(date +%s)
+  # The probe's answer: nothing, or the setarch prefix that lets TSan's runtime start.
+  if tsan_prefix=$(tools/tsan-probe.sh "$build/native-tsan-probe"); then
+    read -r -a tsan_wrap <<<"$tsan_prefix"
+    cmake --preset native-tsan -B "$build/native-tsan" >/dev/null
+    cmake --build "$build/native-tsan" -j"$jobs" --target "${tsan_targets[@]}"
+  else
+    tsan_why=$tsan_prefix
+  fi
+  tsan_build_s=$(( $(date +%s) - t0 ))
 fi
 if has_tree win; then
   t0=$(date +%s)
@@ -95,11 +115,12 @@ passed=0
 failed=0
 skipped=0
 ctest_total=0
+ctest_wrap=()  # a command ctest runs under (setarch, for TSan's address layout)
 run_ctest() {
   local dir=$1 log
   shift
   log=$(mktemp)
-  ctest --test-dir "$dir" --output-on-failure -j"$jobs" "$@" 2>&1 | tee "$log"
+  "${ctest_wrap[@]}" ctest --test-dir "$dir" --output-on-failure -j"$jobs" "$@" 2>&1 | tee "$log"
   ctest_total=0
   if [[ $(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1) =~ \
         \ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
@@ -117,6 +138,21 @@ if has_tree native; then
   t0=$(date +%s)
   run_ctest "$build/native"
   echo "native: built in ${native_build_s} s, tested in $(( $(date +%s) - t0 )) s"
+fi
+if has_tree native-tsan; then
+  echo "=== native (ThreadSanitizer): the tests labelled threads"
+  t0=$(date +%s)
+  if [ -z "$tsan_why" ]; then
+    ctest_wrap=("${tsan_wrap[@]}")
+    run_ctest "$build/native-tsan" -L threads
+    ctest_wrap=()
+  else
+    # Counted from the ASan tree, which defines the same tests (the TSan tree was not made).
+    tsan_count=$(ctest --test-dir "$build/native" -N -L threads | sed -n 's/^Total Tests: //p')
+    skipped=$((skipped + ${tsan_count:-0}))
+    echo "native-tsan: ${tsan_count:-0} tests skipped, ThreadSanitizer cannot run here: $tsan_why"
+  fi
+  echo "native-tsan: built in ${tsan_build_s} s, tested in $(( $(date +%s) - t0 )) s"
 fi
 if has_tree win; then
   echo "=== Windows x64, under Wine"

@@ -145,11 +145,13 @@ bool Port::own(Lock& lk) {
   return !closing_;
 }
 
-int Port::reactor_wait(int64_t timeout_ms) {
+int Port::reactor_wait(int64_t timeout_ms, Lock* unlocked_inside) {
   batch_size_ = 0;
-  ++reactor_waits_;
+  ++reactor_waits_;  // read by other waiters under mu_ (refresh_stale_reports)
   retry_doomed();
-  return guarded([&] {
+  // From here on only the owner's own state (batch_) is touched, until mu_ is taken back.
+  if (unlocked_inside) unlocked_inside->unlock();
+  const int rc = guarded([&] {
     return uvafd_reactor_wait(
         reactor_, timeout_ms,
         [](void* arg, const uvafd_event* event) {
@@ -159,6 +161,8 @@ int Port::reactor_wait(int64_t timeout_ms) {
         },
         this);
   });
+  if (unlocked_inside) unlocked_inside->lock();
+  return rc;
 }
 
 // Closes e's registration and frees it; if the reactor cannot close it now, e waits in doomed_
@@ -223,10 +227,15 @@ void Port::apply() {
       update_interest(e);
     }
     // A disarmed EPOLLONESHOT socket hears nothing, not even EPOLLERR (wepoll clears its
-    // user_events when it fires).
-    const uint32_t report =
-        ev.status < 0 ? (e->oneshot_fired ? 0u : uint32_t(EPOLLERR))
-                      : epoll_events_from(ev.events) & (e->user_events | kAlways);
+    // user_events when it fires). A report for it can only come from a disarm that failed:
+    // try again, here, as the owner.
+    if (e->oneshot_fired) {
+      update_interest(e);
+      continue;
+    }
+    const uint32_t report = ev.status < 0
+                                ? uint32_t(EPOLLERR)
+                                : epoll_events_from(ev.events) & (e->user_events | kAlways);
     if (!report) continue;
     if (e->user_events & EPOLLONESHOT) {
       e->oneshot_fired = true;
@@ -356,6 +365,9 @@ void Port::drop(Entry* e) {
   release(e);
 }
 
+// Any waiter, also one that does not own the reactor (another thread is in it): so nothing here
+// calls the reactor. An EPOLLONESHOT report was disarmed when it was received (apply, as the
+// owner), and a MOD since then took it off the queue.
 int Port::take_ready(epoll_event* out, int maxevents) {
   int n = 0;
   while (n < maxevents && ready_head_) {
@@ -364,12 +376,7 @@ int Port::take_ready(epoll_event* out, int maxevents) {
     out[n].events = e->pending;
     out[n].data = e->data;
     e->pending = 0;
-    if (e->user_events & EPOLLONESHOT) {
-      // Disarmed by its delivery, as on Linux: a MOD after the report was received (and
-      // before it was handed out) re-armed it, and that report must not leave it armed.
-      e->oneshot_fired = true;
-      update_interest(e);
-    } else if ((e->user_events & EPOLLET) && e->edge_reported && !e->edge_handed) {
+    if ((e->user_events & EPOLLET) && e->edge_reported && !e->edge_handed) {
       e->edge_handed = true;
       e->edge_handed_at = wait_calls_;
       list_edge(e);
@@ -510,9 +517,7 @@ int Port::wait(epoll_event* out, int maxevents, int timeout_ms) {
       wait_ms = std::max<int64_t>(0, left.count());
     }
     in_kernel_ = true;
-    lk.unlock();
-    const int rc = reactor_wait(wait_ms);
-    lk.lock();
+    const int rc = reactor_wait(wait_ms, &lk);  // blocks without mu_
     apply();
     in_kernel_ = false;
     polled = true;

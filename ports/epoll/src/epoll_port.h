@@ -55,7 +55,9 @@ class Port {
   using Lock = std::unique_lock<std::mutex>;
 
   bool own(Lock& lk);  // waits until no waiter is in the kernel; false if the port closed
-  int reactor_wait(int64_t timeout_ms);  // fills batch_, as the owner
+  // Fills batch_, as the owner holding mu_; with `unlocked_inside`, mu_ is released during the
+  // blocking call only, after the bookkeeping other threads read under mu_.
+  int reactor_wait(int64_t timeout_ms, Lock* unlocked_inside = nullptr);
   void apply();
   void refresh_stale_reports();
   void list_edge(Entry* e);
