@@ -158,7 +158,9 @@ TEST_CASE("epoll review: MOD and DEL of a socket closed in the set are EBADF", "
 namespace {
 
 // A port nobody listens on: bind a socket to learn a free one, then close it.
-sockaddr_in refused_address() {
+// A non-blocking TCP socket whose connect to a port nobody listens on is under way: it will
+// be refused.
+SOCKET refused_connect() {
   SOCKET probe = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -167,7 +169,10 @@ sockaddr_in refused_address() {
   int len = sizeof addr;
   getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
   closesocket(probe);
-  return addr;
+  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  uvafd_test::set_nonblocking(s);
+  CHECK(connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0);
+  return s;
 }
 
 constexpr uint32_t kEverything = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP |
@@ -180,10 +185,7 @@ constexpr uint32_t kEverything = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOL
 TEST_CASE("epoll review: a refused connect reports exactly what Linux and wepoll report",
           "[epoll][events]") {
   Port p;
-  sockaddr_in addr = refused_address();
-  SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  uvafd_test::set_nonblocking(s);
-  CHECK(connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0);
+  SOCKET s = refused_connect();
   epoll_event e = ev(kEverything, 5);
   REQUIRE(epoll_ctl(p.h, EPOLL_CTL_ADD, s, &e) == 0);
   CHECK(wait_for(p.h, 5) ==
@@ -199,10 +201,7 @@ TEST_CASE("epoll review: a refused connect is EPOLLERR whatever the events asked
   for (uint32_t asked : {uint32_t(EPOLLRDHUP), uint32_t(EPOLLPRI), 0u}) {
     INFO("events 0x" << std::hex << asked);
     Port p;
-    sockaddr_in addr = refused_address();
-    SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    uvafd_test::set_nonblocking(s);
-    CHECK(connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0);
+    SOCKET s = refused_connect();
     epoll_event e = ev(asked, 9);
     REQUIRE(epoll_ctl(p.h, EPOLL_CTL_ADD, s, &e) == 0);
     CHECK(wait_for(p.h, 9) == (EPOLLERR | (asked & EPOLLRDHUP)));

@@ -3,43 +3,15 @@
 #include <catch.hpp>
 
 #include "afd_events.h"
-#include "epoll_port.h"
+#include "epoll_scene.h"
 #include "kernel.h"
-#include "sim_kernel.h"
-
-namespace uvafd_test {
-uvafd::SimKernel& sim_world_kernel();
-}
 
 namespace {
 
-using uvafd_epoll::Port;
+using Scene = uvafd_test::EpollScene;
 
 // NTSTATUS STATUS_UNSUCCESSFUL: not a closed handle, so the socket may still be there.
 constexpr uvafd::NtStatus kStatusUnsuccessful = static_cast<uvafd::NtStatus>(0xC0000001);
-
-struct Scene {
-  uvafd::SimKernel& k = uvafd_test::sim_world_kernel();
-  Port* port = nullptr;
-  Scene() { REQUIRE(Port::create(&port) == 0); }
-  ~Scene() {
-    port->close();
-    delete port;
-  }
-  int add(SOCKET s, uint32_t events, uint64_t tag) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = tag;
-    return port->ctl(EPOLL_CTL_ADD, s, &ev);
-  }
-  int mod(SOCKET s, uint32_t events, uint64_t tag) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = tag;
-    return port->ctl(EPOLL_CTL_MOD, s, &ev);
-  }
-  int wait(epoll_event* out, int max = 8) { return port->wait(out, max, 0); }
-};
 
 }  // namespace
 

@@ -1,7 +1,7 @@
 // The epoll port's thread rule (epoll_port.h) on the simulated kernel, where ThreadSanitizer can
 // watch it: the native-tsan tree (tools/test.sh) runs these under TSan, the native tree under
 // ASan. Each case is a promise wepoll makes to threads sharing one port, with a waiter blocked
-// in the reactor (no mu_) while another thread waits, changes the set or closes the port.
+// in the reactor (no mu_) while other threads wait or change the set.
 #include <catch.hpp>
 
 #include <atomic>
@@ -11,32 +11,11 @@
 #include <vector>
 
 #include "afd_events.h"
-#include "epoll_port.h"
-#include "sim_kernel.h"
-
-namespace uvafd_test {
-uvafd::SimKernel& sim_world_kernel();
-}
+#include "epoll_scene.h"
 
 namespace {
 
-using uvafd_epoll::Port;
-
-struct Scene {
-  uvafd::SimKernel& k = uvafd_test::sim_world_kernel();
-  Port* port = nullptr;
-  Scene() { REQUIRE(Port::create(&port) == 0); }
-  ~Scene() {
-    port->close();
-    delete port;
-  }
-  int ctl(int op, SOCKET s, uint32_t events, uint64_t tag) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = tag;
-    return port->ctl(op, s, &ev);
-  }
-};
+using Scene = uvafd_test::EpollScene;
 
 void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
