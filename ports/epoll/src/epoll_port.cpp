@@ -141,6 +141,9 @@ bool Port::own(Lock& lk) {
     uvafd_wake(reactor_, wakeup_);
     cv_.wait(lk, [this] { return !in_kernel_; });
     --ctl_waiting_;
+    // Part of what close() and held-back waiters wait for: a ctl that returns EBADF now (the
+    // port is closing) notifies nobody else, and close() may have looked before this.
+    cv_.notify_all();
   }
   return !closing_;
 }

@@ -4,7 +4,11 @@
 // in the reactor (no mu_) while other threads wait or change the set.
 #include <catch.hpp>
 
+#include <errno.h>
+
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -16,6 +20,7 @@
 namespace {
 
 using Scene = uvafd_test::EpollScene;
+using uvafd_epoll::Port;
 
 void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
@@ -143,4 +148,54 @@ TEST_CASE("epoll threads sim: four waiters, leftovers and ONESHOT re-arms", "[ep
   CHECK(oneshots > 0);
   CHECK(sc.port->broken_invariants() == 0);
   for (SOCKET s : socks) sc.k.socket_close(s);
+}
+
+// epoll_close while an epoll_ctl waits for a waiter in the reactor to leave it: the waiter
+// returns (closing), then the ctl and the close race for mu_. When the close looked first and
+// went back to sleep for the ctl, the ctl's EBADF must still wake it, or epoll_close never
+// returns. The wake packet is held in the kernel until all three are in place; the race itself
+// is a coin flip, so it is run 24 times.
+TEST_CASE("epoll threads sim: epoll_close returns while an epoll_ctl waits for the reactor",
+          "[epoll][threads]") {
+  for (int round = 0; round < 24; ++round) {
+    INFO("round " << round);
+    uvafd::SimKernel& k = uvafd_test::sim_world_kernel();
+    Port* port = nullptr;
+    REQUIRE(Port::create(&port) == 0);
+    const SOCKET s = k.socket_create();
+    std::thread waiter([&] {
+      epoll_event got[4];
+      port->wait(got, 4, -1);
+    });
+    pause_ms(5);  // in the reactor by now
+    k.set_hold_packets(true);  // the ctl's wake stays in the kernel
+    std::atomic<int> ctl_rc{-1};
+    std::thread ctl([&] {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ctl_rc = port->ctl(EPOLL_CTL_ADD, s, &ev);
+    });
+    pause_ms(5);
+    std::atomic<bool> closed{false};
+    std::thread closer([&] {
+      port->close();
+      closed = true;
+    });
+    pause_ms(5);
+    k.set_hold_packets(false);
+    k.release_packets(SIZE_MAX, false);
+    for (int i = 0; i < 400 && !closed; ++i) pause_ms(5);
+    if (!closed) {
+      // The threads cannot be joined: say so and end the program (a failure either way).
+      FAIL_CHECK("epoll_close did not return within 2 s (round " << round << ")");
+      std::fflush(nullptr);
+      std::_Exit(3);
+    }
+    waiter.join();
+    ctl.join();
+    closer.join();
+    CHECK((ctl_rc == 0 || ctl_rc == EBADF));
+    delete port;
+    k.socket_close(s);
+  }
 }
