@@ -103,6 +103,9 @@ struct Entry {
   // Its registration could not be closed (a failed allocation): out of the set, its events
   // ignored, freed once a later close succeeds (the reactor still names it as user_data).
   bool doomed = false;
+  // Dropped by the batch being applied: closed and out of the set, freed when apply() ends,
+  // because a later event of the same batch may still name it (doomed_next links it).
+  bool dropped = false;
   Entry* doomed_next = nullptr;
 };
 
@@ -173,7 +176,13 @@ int Port::reactor_wait(int64_t timeout_ms, Lock* unlocked_inside) {
 void Port::release(Entry* e) {
   const int rc = guarded([&] { return uvafd_handle_close(reactor_, e->handle); });
   if (rc == 0 || rc == UVAFD_EBADF) {
-    delete e;
+    if (!applying_) {
+      delete e;
+      return;
+    }
+    e->dropped = true;
+    e->doomed_next = dropped_;
+    dropped_ = e;
     return;
   }
   e->doomed = true;
@@ -197,6 +206,7 @@ void Port::retry_doomed() {
 
 // The owner's part of a wait: what the reactor delivered becomes the set's state.
 void Port::apply() {
+  applying_ = true;
   for (uint32_t i = 0; i < batch_size_; ++i) {
     const uvafd_event& ev = batch_[i];
     if (ev.events & UVAFD_WAKEUP) continue;
@@ -205,7 +215,7 @@ void Port::apply() {
       ++misrouted_;
       continue;
     }
-    if (e->doomed) continue;
+    if (e->doomed || e->dropped) continue;
     bool gone = (ev.events & UVAFD_LOCAL_CLOSE) || ev.status == UVAFD_EBADF ||
                 ev.status == UVAFD_ENOTSOCK;
 #ifdef UVAFD_EPOLL_MUTANT_DROP_FAILED_POLL  // epoll_fuzz's mutant: drop on failure
@@ -255,6 +265,12 @@ void Port::apply() {
     e->pending |= report;
     e->queued_at = reactor_waits_;
     enqueue(e);
+  }
+  applying_ = false;
+  while (dropped_) {
+    Entry* next = dropped_->doomed_next;
+    delete dropped_;
+    dropped_ = next;
   }
 }
 

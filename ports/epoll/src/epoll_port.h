@@ -90,6 +90,8 @@ class Port {
   uvafd_event batch_[kBatch];
   uint32_t batch_size_ = 0;
   Entry* doomed_ = nullptr;  // entries whose registration could not be closed yet
+  Entry* dropped_ = nullptr;  // closed while a batch is applied; freed when apply() ends
+  bool applying_ = false;
   uint64_t batch_overflow_ = 0;       // events that did not fit: must be 0
   uint64_t reactor_waits_ = 0;        // uvafd_reactor_wait calls begun (arming clock)
   uint64_t wait_calls_ = 0;           // epoll_wait calls begun: EPOLLET's clock

@@ -2,6 +2,8 @@
 // the kernel for another reason than a closed socket), checked against wepoll 1.5.8's rule.
 #include <catch.hpp>
 
+#include <errno.h>
+
 #include "afd_events.h"
 #include "epoll_scene.h"
 #include "kernel.h"
@@ -166,6 +168,24 @@ TEST_CASE("epoll sim: an EPOLLET socket that asked for nothing hears a reset") {
   REQUIRE(n == 1);
   CHECK(out[0].events == (EPOLLERR | EPOLLHUP));
   CHECK(out[0].data.u64 == 4);
+  CHECK(sc.port->broken_invariants() == 0);
+  sc.k.socket_close(s);
+}
+
+// Two events for one socket in one reactor wait: a completion that removes it (EBADF) and,
+// after it, the error its earlier submit deferred. The first frees the entry; the second must
+// not read it (found by review: a use after free, which ASan reports here).
+TEST_CASE("epoll sim: a second event for a socket the same wait removed is ignored") {
+  Scene sc;
+  const SOCKET s = sc.k.socket_create();
+  sc.k.fail_next_submit(uvafd::kStatusNoMemory);  // ADD's arm: its error waits for a wait
+  REQUIRE(sc.add(s, EPOLLIN, 1) == 0);
+  REQUIRE(sc.mod(s, EPOLLIN | EPOLLOUT, 2) == 0);  // new interest: the failed poll may go again
+  sc.k.socket_add_ready(s, uvafd::kAfdReceive);
+  sc.k.fail_next_completion(uvafd::kStatusInvalidHandle);  // ...and completes as a gone socket
+  epoll_event out[8];
+  CHECK(sc.wait(out) == 0);
+  CHECK(sc.mod(s, EPOLLIN, 3) == ENOENT);
   CHECK(sc.port->broken_invariants() == 0);
   sc.k.socket_close(s);
 }
