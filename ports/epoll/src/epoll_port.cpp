@@ -137,12 +137,21 @@ Port::~Port() {
   }
 }
 
+void Port::wait_out_of_kernel(Lock& lk) {
+  constexpr auto kRetry = std::chrono::milliseconds(10);
+  while (in_kernel_) {
+    // A wake whose post failed (the kernel short of memory) brings nobody out, and the waiter
+    // may wait forever: try again until one is queued.
+    if (uvafd_wake(reactor_, wakeup_) == 0) cv_.wait(lk, [this] { return !in_kernel_; });
+    else cv_.wait_for(lk, kRetry);
+  }
+}
+
 bool Port::own(Lock& lk) {
   if (closing_) return false;
   if (in_kernel_) {
     ++ctl_waiting_;
-    uvafd_wake(reactor_, wakeup_);
-    cv_.wait(lk, [this] { return !in_kernel_; });
+    wait_out_of_kernel(lk);
     --ctl_waiting_;
     // Part of what close() and held-back waiters wait for: a ctl that returns EBADF now (the
     // port is closing) notifies nobody else, and close() may have looked before this.
@@ -556,8 +565,8 @@ int Port::wait(epoll_event* out, int maxevents, int timeout_ms) {
 void Port::close() {
   Lock lk(mu_);
   closing_ = true;
-  if (in_kernel_) uvafd_wake(reactor_, wakeup_);
   cv_.notify_all();
+  wait_out_of_kernel(lk);  // a waiter that sees closing_ never goes back in
   cv_.wait(lk, [this] { return !in_kernel_ && waiters_ == 0 && ctl_waiting_ == 0; });
 }
 

@@ -55,6 +55,7 @@ class Port {
   using Lock = std::unique_lock<std::mutex>;
 
   bool own(Lock& lk);  // waits until no waiter is in the kernel; false if the port closed
+  void wait_out_of_kernel(Lock& lk);  // wakes the waiter in the kernel until it has left
   // Fills batch_, as the owner holding mu_; with `unlocked_inside`, mu_ is released during the
   // blocking call only, after the bookkeeping other threads read under mu_.
   int reactor_wait(int64_t timeout_ms, Lock* unlocked_inside = nullptr);

@@ -199,3 +199,44 @@ TEST_CASE("epoll threads sim: epoll_close returns while an epoll_ctl waits for t
     k.socket_close(s);
   }
 }
+
+// The waiter in the reactor is brought out by a wakeup packet. When posting it fails (the
+// kernel is short of memory), epoll_ctl and epoll_close must try again, not wait for a packet
+// that will never come (found by review).
+TEST_CASE("epoll threads sim: a failed wake is sent again", "[epoll][threads]") {
+  for (const bool closing : {false, true}) {
+    INFO((closing ? "epoll_close" : "epoll_ctl"));
+    uvafd::SimKernel& k = uvafd_test::sim_world_kernel();
+    Port* port = nullptr;
+    REQUIRE(Port::create(&port) == 0);
+    const SOCKET s = k.socket_create();
+    std::thread waiter([&] {
+      epoll_event got[4];
+      port->wait(got, 4, -1);
+    });
+    pause_ms(5);  // in the reactor by now
+    k.fail_next_post(uvafd::kStatusNoMemory);
+    std::atomic<bool> done{false};
+    std::thread caller([&] {
+      if (closing) {
+        port->close();
+      } else {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        CHECK(port->ctl(EPOLL_CTL_ADD, s, &ev) == 0);
+      }
+      done = true;
+    });
+    for (int i = 0; i < 400 && !done; ++i) pause_ms(5);
+    if (!done) {
+      FAIL_CHECK("the call did not return within 2 s");
+      std::fflush(nullptr);
+      std::_Exit(3);
+    }
+    caller.join();
+    if (!closing) port->close();
+    waiter.join();
+    delete port;
+    k.socket_close(s);
+  }
+}
