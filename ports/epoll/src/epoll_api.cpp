@@ -51,10 +51,38 @@ DWORD win_error_for(int e) {
   }
 }
 
-int fail(int e) {
-  SetLastError(win_error_for(e));
+int fail_with(int e, DWORD win_error) {
+  SetLastError(win_error);
   errno = e;
   return -1;
+}
+
+int fail(int e) { return fail_with(e, win_error_for(e)); }
+
+// wepoll's ws_global_init: Winsock is started once for the process and never cleaned up, so a
+// program that relies on the port's start (no WSAStartup of its own) keeps its sockets after
+// epoll_close. A failed start is tried again by the next epoll_create. 0, or WSAStartup's
+// error, which is GetLastError's; errno as wepoll's err.c maps the errors WSAStartup returns.
+int start_winsock() {
+  static std::mutex mu;
+  static bool started = false;
+  std::lock_guard<std::mutex> g(mu);
+  if (started) return 0;
+  WSADATA wsa;
+  const int r = WSAStartup(MAKEWORD(2, 2), &wsa);
+  started = r == 0;
+  return r;
+}
+
+int errno_for_winsock_start(int wsa_error) {
+  switch (wsa_error) {
+    case WSASYSNOTREADY: return ENETDOWN;
+    case WSAVERNOTSUPPORTED: return ENOSYS;
+    case WSAEINPROGRESS: return EBUSY;
+    case WSAEPROCLIM: return ENOMEM;
+    case WSAEFAULT: return EFAULT;
+    default: return EINVAL;
+  }
 }
 
 // wepoll's err_check_handle: EBADF for a value that names no open handle. GetHandleInformation
@@ -71,21 +99,19 @@ std::shared_ptr<Port> find(HANDLE h) {
 }
 
 HANDLE create() {
-  // The reactor looks up base sockets through winsock; a port can exist before the caller's
-  // own WSAStartup. Balanced in epoll_close.
-  WSADATA wsa;
-  if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
-    fail(ENOMEM);
-    return nullptr;
-  }
   std::unique_ptr<Port> owned;
   HANDLE h = nullptr;
   try {
+    // The reactor looks up base sockets through winsock; a port can exist before the caller's
+    // own WSAStartup.
+    if (const int wsa_error = start_winsock()) {
+      fail_with(errno_for_winsock_start(wsa_error), DWORD(wsa_error));
+      return nullptr;
+    }
     Port* raw = nullptr;
     const int err = Port::create(&raw);
     owned.reset(raw);
     if (err) {
-      WSACleanup();
       fail(err == UVAFD_ENOMEM ? ENOMEM : EIO);
       return nullptr;
     }
@@ -96,7 +122,6 @@ HANDLE create() {
     std::lock_guard<std::mutex> g(g_mu);
     registry()->emplace(h, std::move(shared));  // on failure, `shared` frees the port once
   } catch (...) {
-    WSACleanup();
     fail(ENOMEM);
     return nullptr;
   }
@@ -123,7 +148,7 @@ HANDLE epoll_create1(int flags) {
   return create();
 }
 
-int epoll_close(HANDLE ephnd) {
+int epoll_close(HANDLE ephnd) try {
   std::shared_ptr<Port> p;
   {
     std::lock_guard<std::mutex> g(g_mu);
@@ -140,8 +165,10 @@ int epoll_close(HANDLE ephnd) {
   }
   p->close();  // waiters return; the reactor is torn down when the last caller lets go
   p.reset();
-  WSACleanup();
   return 0;
+} catch (...) {
+  // A mutex that cannot be locked (std::system_error): nothing else here throws.
+  return fail(ENOMEM);
 }
 
 int epoll_ctl(HANDLE ephnd, int op, SOCKET sock, struct epoll_event* event) {
