@@ -156,6 +156,10 @@ void SimKernel::fail_next_post(NtStatus st) {
   std::lock_guard<std::mutex> lock(mu_);
   fail_post_ = st;
 }
+void SimKernel::fail_next_dequeue(NtStatus st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_dequeue_ = st;
+}
 void SimKernel::set_owner_check(std::function<bool(void*)> check) {
   std::lock_guard<std::mutex> lock(mu_);
   owner_check_ = std::move(check);
@@ -332,6 +336,11 @@ NtStatus SimKernel::dequeue_batch(KHandle port, Completion* out, uint32_t capaci
   std::unique_lock<std::mutex> lock(mu_);
   auto it = objects_.find(port);
   if (it == objects_.end() || it->second.kind != Kind::Port) return kStatusInvalidHandle;
+  if (fail_dequeue_) {
+    const NtStatus st = fail_dequeue_;
+    fail_dequeue_ = 0;
+    return st;
+  }
   auto ready = [this] { return !queue_.empty(); };
   int64_t relative = 0;
   if (!nt_relative_timeout(timeout_ms, &relative)) {  // forever, as NtKernel decides it

@@ -74,6 +74,8 @@ class SimKernel final : public Kernel {
   void fail_next_submit(NtStatus status);
   void fail_next_cancel(NtStatus status);
   void fail_next_post(NtStatus status);
+  // The next dequeue_batch returns `status` at once and dequeues nothing.
+  void fail_next_dequeue(NtStatus status);
   // The next poll that completes with events completes with `status` instead (no events): a
   // request that failed in the kernel after it was submitted, which Wine cannot force.
   void fail_next_completion(NtStatus status);
@@ -157,6 +159,7 @@ class SimKernel final : public Kernel {
   bool hold_ = false;
   bool async_cancel_ = false;
   NtStatus fail_submit_ = 0, fail_cancel_ = 0, fail_post_ = 0, fail_completion_ = 0;
+  NtStatus fail_dequeue_ = 0;
   std::function<bool(void*)> owner_check_;
   Counters c_;
 };

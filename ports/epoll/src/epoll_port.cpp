@@ -357,7 +357,12 @@ void Port::refresh_stale_reports() {
   bool any = false;
   for (Entry* e = ready_head_; e && !any; e = e->next) any = stale(e);
   if (!any) return;
-  if (!in_kernel_ && ctl_waiting_ == 0 && reactor_wait(0) >= 0) apply();
+  if (!in_kernel_ && ctl_waiting_ == 0) {
+    // Applied even when the wait failed: the reactor still delivers what it had (an earlier
+    // submit's error), and a failed poll is re-armed only once the port has seen it.
+    reactor_wait(0);
+    apply();
+  }
   for (Entry* e = ready_head_; e;) {
     Entry* next = e->next;
     if (stale(e)) {

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 
+#include <set>
+
 #include "afd_events.h"
 #include "epoll_scene.h"
 #include "kernel.h"
@@ -188,4 +190,32 @@ TEST_CASE("epoll sim: a second event for a socket the same wait removed is ignor
   CHECK(sc.mod(s, EPOLLIN, 3) == ENOENT);
   CHECK(sc.port->broken_invariants() == 0);
   sc.k.socket_close(s);
+}
+
+// The re-check of level-triggered leftovers (a 0 ms reactor wait) whose dequeue fails: what the
+// reactor still delivered (a submit's deferred error) must be applied, or that socket's failed
+// poll is never re-armed and it goes silent until a MOD (found by review).
+TEST_CASE("epoll sim: an error delivered by a failed leftover re-check is applied") {
+  Scene sc;
+  const SOCKET s[3] = {sc.k.socket_create(), sc.k.socket_create(), sc.k.socket_create()};
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(sc.add(s[i], EPOLLIN, uint64_t(i)) == 0);
+    sc.k.socket_add_ready(s[i], uvafd::kAfdReceive);
+  }
+  epoll_event out[8];
+  int n = 0;
+  for (int i = 0; i < 4 && n == 0; ++i) n = sc.port->wait(out, 1, 0);
+  REQUIRE(n == 1);  // two leftovers, stale at the next call
+  // The next call's re-check re-arms all three: one submit fails, and so does the dequeue.
+  sc.k.fail_next_submit(uvafd::kStatusNoMemory);
+  sc.k.fail_next_dequeue(uvafd::kStatusNoMemory);
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 12; ++i) {
+    n = sc.port->wait(out, 8, 0);
+    for (int j = 0; j < n; ++j)
+      if (out[j].events & EPOLLIN) seen.insert(out[j].data.u64);
+  }
+  // All three are still readable, and each says so again.
+  CHECK(seen == std::set<uint64_t>{0, 1, 2});
+  for (SOCKET v : s) sc.k.socket_close(v);
 }
