@@ -1,11 +1,12 @@
-/* uvafd's uv_poll_t for libuv 1.44.2: one reactor registration per handle, in place of libuv's
- * src/win/poll.c (two exclusive AFD polls through peer sockets, or a slow-poll thread, and a
- * close that waits for the kernel).
+/* uvafd's uv_poll_t for libuv 1.44.2 and 1.50.0: one reactor registration per handle, in place
+ * of libuv's src/win/poll.c (two exclusive AFD polls through peer sockets, or a slow-poll
+ * thread, and a close that waits for the kernel).
  *
  * The registration is opened at init and named by (slot, generation), kept in the handle's
  * private afd_poll_info_1, never by the SOCKET value: a socket closed and its value reused
  * can never reach this handle. The reactor keeps at most one AFD poll in flight per base
- * socket and re-arms it every iteration (level-triggered).
+ * socket and re-arms it every iteration (level-triggered); the handle's poll is submitted at
+ * uv_poll_start and after each poll_cb too, where libuv submits its own.
  *
  * When the reactor reports the socket, the handle's poll_req_1 goes on libuv's pending queue,
  * as libuv's completed poll request does, so poll_cb runs in the pending-request phase in
@@ -38,6 +39,23 @@ typedef char uvafd__poll_token_fits[sizeof(((uv_poll_t*) 0)->afd_poll_info_1) >=
                                     sizeof(uvafd_handle) ? 1 : -1];
 
 #define uvafd__poll_token(handle) uvafd__token_load(&(handle)->afd_poll_info_1)
+
+
+/* Submits the handle's poll now, as libuv does in uv_poll_start and right after poll_cb,
+ * instead of at the next wait: from then on a socket closed under the handle completes the
+ * poll with LOCAL_CLOSE, so the handle stops (as libuv's) and its value, which a new socket
+ * may take before the next wait, is never polled for it. A poll that cannot be submitted is
+ * reported on the next wait, as one the wait itself submitted. */
+static void uvafd__poll_arm(uv_poll_t* handle) {
+  uvafd_poll_arm(uvafd__reactor(handle->loop), uvafd__poll_token(handle));
+}
+
+
+/* As libuv: a poll whose socket handle is invalid (STATUS_INVALID_HANDLE, libuv's
+ * uv__ntstatus_to_winsock_error: WSAENOTSOCK) reports UV_ENOTSOCK. */
+static int uvafd__poll_status(int uvafd_status) {
+  return uvafd_status == UVAFD_EBADF ? UV_ENOTSOCK : uvafd__translate_error(uvafd_status);
+}
 
 
 int uv_poll_init(uv_loop_t* loop, uv_poll_t* handle, int fd) {
@@ -87,19 +105,22 @@ int uv_poll_start(uv_poll_t* handle, int events, uv_poll_cb cb) {
 
   /* Every call re-arms, the same events included: after an error (events became 0, as in
    * libuv) the same uv_poll_start resubmits. UV_EEXIST: another handle of the same socket
-   * already polls it (undefined in libuv; see docs/compat.md). */
+   * already polls it (undefined in libuv; see docs/compat.md). UV_EBADF: the socket was
+   * closed under the handle; stopping it (events 0) still succeeds, as in libuv. */
   err = uvafd_poll_set_interest(uvafd__reactor(handle->loop), uvafd__poll_token(handle),
                                 (uint32_t) events);
-  if (err)
+  if (err && !(events == 0 && err == UVAFD_EBADF))
     return uvafd__translate_error(err);
 
   handle->events = (unsigned char) events;
   handle->poll_cb = cb;
 
-  if (events == 0)
+  if (events == 0) {
     uv__handle_stop(handle);
-  else
+  } else {
     uv__handle_start(handle);
+    uvafd__poll_arm(handle);
+  }
   return 0;
 }
 
@@ -161,7 +182,7 @@ void uv__process_poll_req(uv_loop_t* loop, uv_poll_t* handle, uv_req_t* req) {
      * of the same socket may take it. */
     handle->events = 0;
     uvafd_poll_set_interest(uvafd__reactor(loop), uvafd__poll_token(handle), 0);
-    handle->poll_cb(handle, uvafd__translate_error(status), 0);
+    handle->poll_cb(handle, uvafd__poll_status(status), 0);
     return;
   }
 
@@ -177,6 +198,12 @@ void uv__process_poll_req(uv_loop_t* loop, uv_poll_t* handle, uv_req_t* req) {
 
   if (events != 0)
     handle->poll_cb(handle, 0, events);
+
+  /* Level-triggered: the poll is submitted again now that poll_cb has read what it wanted,
+   * as libuv resubmits after its callback (the next wait would, too late for a socket the
+   * program closes before then). */
+  if (handle->events != 0 && !(handle->flags & UV_HANDLE_CLOSING))
+    uvafd__poll_arm(handle);
 }
 
 

@@ -387,20 +387,93 @@ TEST_CASE("compat: closesocket under an active poll handle (libuv's poll_closeso
   CHECK(close_calls == 1);
 }
 
-TEST_CASE("compat: a poll on a socket closed before it could arm reports status < 0",
+TEST_CASE("compat: a poll on a socket closed before uv_poll_start reports UV_ENOTSOCK, as libuv",
           "[compat][poll]") {
   Loop l;
   SOCKET a, b;
   tcp_pair(&a, &b);
   uv_poll_t p;
   REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
+  closesocket(b);  // no poll in flight yet: nothing tells the registration
   static int status_seen = 1;
   REQUIRE(uv_poll_start(&p, UV_READABLE, [](uv_poll_t* h, int status, int) {
     status_seen = status;
     uv_poll_stop(h);
   }) == 0);
-  closesocket(b);  // before the first iteration arms the poll
   uv_run(&l.loop, UV_RUN_DEFAULT);
-  CHECK(status_seen < 0);
+  // libuv 1.50.0 under Wine, the same program: UV_ENOTSOCK (STATUS_INVALID_HANDLE's winsock
+  // error).
+  CHECK(status_seen == UV_ENOTSOCK);
+  closesocket(a);
+}
+
+// libuv submits its poll in uv_poll_start, so closesocket before the loop runs completes it
+// with LOCAL_CLOSE: the handle stops, poll_cb is not called, and uv_run returns. A poll armed
+// only at the next wait would be submitted on a closed value (an error, and a loop that never
+// ends), or on a new socket that took the value meanwhile.
+TEST_CASE("compat: closesocket after uv_poll_start, before uv_run: the handle stops quietly, "
+          "as libuv's", "[compat][poll]") {
+  Loop l;
+  SOCKET a, b;
+  tcp_pair(&a, &b);
+  static uv_poll_t p;
+  static int poll_calls = 0;
+  static int guard_fired = 0;
+  poll_calls = guard_fired = 0;
+  REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
+  REQUIRE(uv_poll_start(&p, UV_READABLE, [](uv_poll_t*, int, int) { ++poll_calls; }) == 0);
+  closesocket(b);
+  // Ends the run if the handle stays active (the failure this test is for).
+  uv_timer_t guard;
+  REQUIRE(uv_timer_init(&l.loop, &guard) == 0);
+  REQUIRE(uv_timer_start(&guard, [](uv_timer_t*) {
+    ++guard_fired;
+    uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
+  }, 2000, 0) == 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&guard));
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);
+  CHECK(poll_calls == 0);
+  CHECK(guard_fired == 0);
+  CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)) == 0);
+  // Stopping a handle whose socket is gone succeeds, as in libuv.
+  CHECK(uv_poll_start(&p, 0, p.poll_cb) == 0);
+  CHECK(uv_poll_stop(&p) == 0);
+  closesocket(a);
+}
+
+// libuv resubmits right after poll_cb, so a socket closed after its callback, before the next
+// iteration, is told by LOCAL_CLOSE: the handle stops, with no error. A re-arm left to the next
+// wait would submit on the closed value (or a new socket's) and report an error instead.
+TEST_CASE("compat: a socket closed between poll_cb and the next iteration stops the handle "
+          "without an error, as libuv's", "[compat][poll]") {
+  Loop l;
+  SOCKET a, b;
+  tcp_pair(&a, &b);
+  static uv_poll_t p;
+  static int calls = 0, errors = 0;
+  calls = errors = 0;
+  REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
+  REQUIRE(send(a, "x", 1, 0) == 1);
+  REQUIRE(uv_poll_start(&p, UV_READABLE, [](uv_poll_t* h, int status, int) {
+    ++calls;
+    if (status < 0) {
+      ++errors;
+      return;
+    }
+    char byte;
+    recv(h->socket, &byte, 1, 0);  // nothing left: the poll submitted now stays pending
+  }) == 0);
+  while (calls == 0) uv_run(&l.loop, UV_RUN_ONCE);
+  closesocket(b);  // the handle still started
+  uv_timer_t guard;
+  REQUIRE(uv_timer_init(&l.loop, &guard) == 0);
+  REQUIRE(uv_timer_start(&guard, [](uv_timer_t*) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
+  }, 2000, 0) == 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&guard));
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  CHECK(errors == 0);
+  CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)) == 0);
+  CHECK_FALSE(uv_is_closing(reinterpret_cast<uv_handle_t*>(&p)));  // stopped, not by the guard
   closesocket(a);
 }
