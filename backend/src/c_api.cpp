@@ -77,6 +77,12 @@ int uvafd_source_close(uvafd_reactor* r, uvafd_source* source) try {
   return UVAFD_ENOMEM;
 }
 
+int uvafd_source_rearm(uvafd_reactor* r, uvafd_source* source) try {
+  return r ? r->reactor->source_rearm(source) : UVAFD_EINVAL;
+} catch (...) {
+  return UVAFD_ENOMEM;
+}
+
 int uvafd_handle_close(uvafd_reactor* r, uvafd_handle h) try {
   return r ? r->reactor->handle_close(h) : UVAFD_EINVAL;
 } catch (...) {

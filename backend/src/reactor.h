@@ -30,6 +30,7 @@ struct FaultSwitches {
   bool keep_failed_on_same_interest = false;  // retry a failed poll only when interest changes
   bool report_to_stopped = false;      // deliver a pending error to a registration paused since
   bool release_source_early = false;   // hand a closed source back with its packet in flight
+  bool idle_on_delivery = false;       // an embedded source idle at delivery, not taken
 };
 
 class Reactor {
@@ -49,6 +50,7 @@ class Reactor {
   int source_open(uvafd_source* src);
   int source_wake(uvafd_source* src);  // any thread
   int source_close(uvafd_source* src);
+  int source_rearm(uvafd_source* src);
   int handle_close(uvafd_handle h);
   int wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg);
   int poll_arm(uvafd_handle h);  // what the next wait would arm for h, now

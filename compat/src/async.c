@@ -1,7 +1,8 @@
 /* uvafd's uv_async_t for libuv 1.44.2 and 1.50.0, in place of libuv's src/win/async.c: an
  * embedded wakeup source of the reactor (uvafd_source) inside the handle's own async_req, so an
  * async handle costs nothing beyond the caller's struct, as in libuv. uv_async_send posts at
- * most one NtSetIoCompletion packet per handle until the loop has taken it, from any thread,
+ * most one NtSetIoCompletion packet per handle until just before its async_cb runs (when libuv
+ * clears async_sent: the sends made until then are covered by that callback), from any thread,
  * without a lock; the packet carries the source's identity (its address and generation). The
  * loop's internal wq_async, which the thread pool sends to, is one too.
  *
@@ -108,7 +109,8 @@ void uvafd__async_event(uv_loop_t* loop, const uvafd_event* event) {
     return;
   }
 
-  /* Queued once: wakeups that arrive before the callback runs are covered by it. */
+  /* The source stays taken until the request is processed: the wakeups sent until then post
+   * nothing and are covered by this callback. */
   if (!(handle->async_sent & UVAFD__ASYNC_QUEUED)) {
     handle->async_sent |= UVAFD__ASYNC_QUEUED;
     uv__insert_pending_req(loop, &handle->async_req);
@@ -159,7 +161,11 @@ void uv__process_async_wakeup_req(uv_loop_t* loop, uv_async_t* handle,
 
   if (handle->flags & UV_HANDLE_CLOSING) {
     uv__want_endgame(loop, (uv_handle_t*)handle);
-  } else if (handle->async_cb != NULL) {
-    handle->async_cb(handle);
+    return;
   }
+  /* Where libuv clears async_sent: the sends since the delivery were coalesced into it, and
+   * from here on a send posts again, for a callback after this one. */
+  uvafd_source_rearm(uvafd__reactor(loop), uvafd__async_source(handle));
+  if (handle->async_cb != NULL)
+    handle->async_cb(handle);
 }

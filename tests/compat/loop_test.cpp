@@ -5,7 +5,6 @@
 #include <winsock2.h>
 
 #include <atomic>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -331,6 +330,66 @@ TEST_CASE("compat: uv_async_send from threads is coalesced and never lost", "[co
   CHECK(seen == 4000);
   CHECK(calls >= 1);
   CHECK(calls <= 4000);
+}
+
+// libuv clears async_sent just before async_cb, so a send made after the loop dequeued the
+// wakeup and before the callback runs is covered by that callback ("called 5 times in a row
+// before the callback is called, the callback will only be called once"). Here B's callback
+// sends to A, whose wakeup was dequeued in the same batch and whose callback is still to come:
+// libuv 1.50.0 under Wine, the same program, calls A once. A send from A's own callback (after
+// the point where libuv clears the flag) makes a new callback in both.
+TEST_CASE("compat: a send before async_cb runs is covered by it; one from async_cb is not",
+          "[compat][async]") {
+  Loop l;
+  static uv_async_t a, b;
+  static uv_timer_t t;
+  static int a_calls = 0, b_calls = 0, resend_from_a = 0;
+  a_calls = b_calls = 0;
+  resend_from_a = 0;
+  REQUIRE(uv_async_init(&l.loop, &a, [](uv_async_t* h) {
+    ++a_calls;
+    if (resend_from_a) {
+      resend_from_a = 0;
+      CHECK(uv_async_send(h) == 0);  // after the point libuv clears async_sent: a new callback
+    }
+  }) == 0);
+  REQUIRE(uv_async_init(&l.loop, &b, [](uv_async_t*) {
+    ++b_calls;
+    CHECK(uv_async_send(&a) == 0);  // A's callback is due in this batch: covered by it
+  }) == 0);
+  REQUIRE(uv_timer_init(&l.loop, &t) == 0);
+  REQUIRE(uv_timer_start(&t, [](uv_timer_t*) {
+    CHECK(uv_async_send(&b) == 0);
+    CHECK(uv_async_send(&a) == 0);
+  }, 1, 0) == 0);
+  for (int i = 0; i < 50 && b_calls == 0; ++i) uv_run(&l.loop, UV_RUN_ONCE);
+  for (int i = 0; i < 5; ++i) uv_run(&l.loop, UV_RUN_NOWAIT);
+  CHECK(b_calls == 1);
+  CHECK(a_calls == 1);
+
+  resend_from_a = 1;
+  REQUIRE(uv_async_send(&a) == 0);
+  for (int i = 0; i < 50 && a_calls < 3; ++i) uv_run(&l.loop, UV_RUN_ONCE);
+  for (int i = 0; i < 5; ++i) uv_run(&l.loop, UV_RUN_NOWAIT);
+  CHECK(a_calls == 3);
+  uv_close(reinterpret_cast<uv_handle_t*>(&b), nullptr);
+  uv_run(&l.loop, UV_RUN_NOWAIT);
+  // A closed from B's callback while its own wakeup is dequeued and its callback still to
+  // come: no callback, close_cb follows, nothing is left in the port.
+  static int closed = 0;
+  closed = 0;
+  REQUIRE(uv_async_init(&l.loop, &b, [](uv_async_t* h) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&a), [](uv_handle_t*) { ++closed; });
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t*) { ++closed; });
+  }) == 0);
+  REQUIRE(uv_timer_start(&t, [](uv_timer_t* timer) {
+    CHECK(uv_async_send(&b) == 0);
+    CHECK(uv_async_send(&a) == 0);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t*) { ++closed; });
+  }, 1, 0) == 0);
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);
+  CHECK(closed == 3);
+  CHECK(a_calls == 3);
 }
 
 TEST_CASE("compat: uv_walk, handle introspection, loop data", "[compat][loop]") {

@@ -14,8 +14,10 @@
 //  4. interest on a ready socket is reported within a few quiet iterations, also after pauses
 //     and after a failed poll is restarted with the same events;
 //  5. every wake is followed by a delivery; one wake packet per source at most; an embedded
-//     source closed with its packet in flight is released exactly once, and no packet names
-//     an embedded source's memory after it is released (the memory is reused);
+//     source delivered and not yet rearmed posts nothing and is delivered no second time (the
+//     wakes are covered by the delivery); an embedded source closed with its packet in flight
+//     is released exactly once, and no packet names an embedded source's memory after it is
+//     released (the memory is reused);
 //  6. teardown ends with nothing live, in flight or queued.
 #include <chrono>
 #include <cstdarg>
@@ -79,6 +81,7 @@ class Run {
     else if (opt_.fault == "keep_failed_on_same_interest") f.keep_failed_on_same_interest = true;
     else if (opt_.fault == "report_to_stopped") f.report_to_stopped = true;
     else if (opt_.fault == "release_source_early") f.release_source_early = true;
+    else if (opt_.fault == "idle_on_delivery") f.idle_on_delivery = true;
     else if (!opt_.fault.empty()) return "unknown fault " + opt_.fault;
     kernel_.set_owner_check(
         [](void* c) { return static_cast<PinnedState*>(c)->request_in_flight(); });
@@ -125,6 +128,7 @@ class Run {
     int* tag;
     uvafd_source* src = nullptr;  // an embedded source (the caller's memory) instead of h
     bool releasing = false;       // closed with its packet in flight: RELEASED is due
+    bool taken = false;           // an embedded source delivered and not yet rearmed
   };
 
   void trace(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
@@ -377,7 +381,7 @@ class Run {
     w.tag = new_tag();
     if (chance(50) && (w.src = free_source())) {
       const int rc = reactor_->source_open(w.src);
-      w.h.generation = w.src->word >> 1;
+      w.h.generation = w.src->word >> 2;
       trace("source_open(%p) -> %d gen %llu", static_cast<void*>(w.src), rc,
             (unsigned long long)w.h.generation);
       if (rc != 0) return fail("source_open failed");
@@ -401,7 +405,8 @@ class Run {
       // A post the kernel refuses: the wake fails and leaves nothing in flight behind it.
       const bool refuse = chance(5);
       if (refuse) kernel_.fail_next_post(kStatusNoMemory);
-      const bool was_in_flight = (w->src->word & 1) != 0;
+      // In flight or taken: coalesced, nothing is posted.
+      const bool was_in_flight = (w->src->word & 3) != 0;
       const int rc = reactor_->source_wake(w->src);
       trace("source_wake(%p)%s -> %d", static_cast<void*>(w->src), refuse ? " refused" : "", rc);
       if (refuse && !was_in_flight) {
@@ -411,8 +416,13 @@ class Run {
       }
       if (refuse) kernel_.fail_next_post(0);  // coalesced: nothing was posted
       if (rc != 0) return fail("source_wake failed: " + std::to_string(rc));
-      ++w->pending_wakes;
       if (kernel_.packets_for(w->src) > 1) fail("two wake packets in flight for one source");
+      if (w->taken) {
+        // Covered by the delivery the caller has not acted on yet (libuv's async_sent).
+        if (kernel_.packets_for(w->src)) fail("a wake to a taken source posted a packet");
+        return;
+      }
+      ++w->pending_wakes;
       return;
     }
     const int rc = reactor_->wake(w->h);
@@ -422,6 +432,20 @@ class Run {
     const PinnedState* s = reactor_->peek(w->h);
     if (kernel_.packets_for(const_cast<PinnedState*>(s)) > 1)
       fail("two wake packets in flight for one source");
+  }
+  // The caller acts on a delivery: the source is idle again, and the next wake posts.
+  void op_rearm() {
+    std::vector<Waker*> live;
+    for (Waker& w : wakers_)
+      if (w.live && w.src) live.push_back(&w);
+    if (live.empty()) return;
+    rearm(live[pick(live.size())]);
+  }
+  void rearm(Waker* w) {
+    const int rc = reactor_->source_rearm(w->src);
+    trace("source_rearm(%p)%s -> %d", static_cast<void*>(w->src), w->taken ? "" : " untaken", rc);
+    if (rc != (w->taken ? 0 : UVAFD_EINVAL)) return fail("rearm: " + std::to_string(rc));
+    w->taken = false;
   }
   void op_waker_close() {
     std::vector<Waker*> live;
@@ -433,7 +457,9 @@ class Run {
       const int rc = reactor_->source_close(w->src);
       trace("source_close(%p) -> %d", static_cast<void*>(w->src), rc);
       if (rc != 0 && rc != 1) return fail("closing a source failed");
+      if (w->taken && rc != 0) return fail("a taken source's close waits for a packet");
       w->live = false;
+      w->taken = false;
       w->releasing = rc == 1;
       // 0: the memory is the caller's now, so no packet may name it; 1: its one packet.
       if (kernel_.packets_for(w->src) != size_t(rc)) fail("close misjudged the source's packet");
@@ -545,7 +571,8 @@ class Run {
     else if (r < 46) op_interest();
     else if (r < 53) op_close(false);
     else if (r < 56) op_waker_open();
-    else if (r < 63) op_wake();
+    else if (r < 61) op_wake();
+    else if (r < 63) op_rearm();
     else if (r < 65) op_waker_close();
     else if (r < 75) op_kernel();
     else if (r < 80) op_inject();
@@ -569,8 +596,12 @@ class Run {
       } else if (e->events == UVAFD_WAKEUP) {
         if (!w->live || e->handle.generation != w->h.generation)
           return fail("wakeup for a closed or earlier source");
+        if (w->taken) return fail("a second delivery before the caller acted on the first");
+        w->taken = true;
         w->pending_wakes = 0;
         ++deliveries_;
+        // Acted on at once, in the callback, as often as later (op_rearm).
+        if (!quiet_ && chance(50)) rearm(w);
       } else {
         return fail("a source event that is neither WAKEUP nor RELEASED");
       }
@@ -683,6 +714,7 @@ class Run {
     for (Waker& w : wakers_)
       if (w.src && w.live) {
         w.live = false;
+        w.taken = false;
         w.releasing = reactor_->source_close(w.src) == 1;
       }
     kernel_.set_hold_packets(false);

@@ -2,23 +2,29 @@
  * with spin: two sender threads racing the loop thread's deliveries, close, release and
  * reuse of the same memory. docs/model.md says what each property protects.
  *
- * The word: (generation << 1) | in flight; generation 0 = closed. Senders only set the bit
- * (CAS, while the generation is not 0) and give it back when their post fails; the loop
- * thread alone changes the generation. Memory order: the code's seq_cst fences on both sides
- * of the Dekker pair (the sender's data then the bit, the loop's clear then the data) make the
- * sequentially consistent interleavings that spin explores the ones that matter.
+ * The word: (generation << 2) | in flight | taken; generation 0 = closed. Senders only set the
+ * in-flight bit (CAS from idle, while the generation is not 0) and give it back when their
+ * post fails; the loop thread alone changes the generation, turns a dequeued packet's bit into
+ * taken, and clears taken when the caller rearms, just before it acts on the wakeup (compat's
+ * uv__process_async_wakeup_req, where libuv clears async_sent). Memory order: the code's
+ * seq_cst fences on both sides of the Dekker pair (the sender's data then the bit, the loop's
+ * rearm then the data) make the sequentially consistent interleavings that spin explores the
+ * ones that matter.
  *
  * Properties (asserts; every run must also end in a valid end state):
  *  (a) the memory is released (the caller's again) only when no packet names it and no sender
  *      holds the bit (between its CAS and its post or give-back);
  *  (b) a closed source is released exactly once;
  *  (c) no lost wakeup: while open, the last delivery after the last send sees every send;
- *  (d) a packet always finds its own incarnation's bit set (never misrouted), through reuse.
+ *  (d) a packet always finds its own incarnation's bit set (never misrouted), through reuse;
+ *  (e) one delivery per callback: while a delivery waits for the caller to act on it, wakes
+ *      post nothing (they are covered by it, as libuv's async_sent covers them).
  *
  * Mutants (-DMUTANT_x): RELEASE_EARLY (close hands back a source whose bit is set),
  * NO_REAP (a closed source whose sender's post failed is never looked at again),
- * CLEAR_AFTER_CALLBACK (the bit is cleared after the callback read the data),
- * CLOSE_DROPS_BIT (close writes 0, forgetting the packet in flight). Each must fail. */
+ * CLEAR_AFTER_CALLBACK (the rearm comes after the callback read the data),
+ * CLOSE_DROPS_BIT (close writes 0, forgetting the packet in flight), IDLE_ON_DELIVERY (the
+ * source is idle again at delivery instead of taken). Each must fail. */
 
 #ifndef WAKES
 #define WAKES 2           /* wakes per sender */
@@ -38,7 +44,9 @@
 
 byte gen = 1;          /* generation of the current incarnation (the loop's) */
 byte word_gen = 1;     /* the word's generation half; 0: closed */
-bit  word_bit = 0;     /* the word's in-flight half */
+bit  word_bit = 0;     /* the word's in-flight bit */
+bit  word_taken = 0;   /* the word's taken bit: delivered, the caller yet to act */
+bit  pending_cb = 0;   /* the loop's: a delivery whose callback is still to come (QUEUED) */
 chan port = [4] of { byte };  /* packets: the generation they carry */
 
 byte holders = 0;      /* senders between a successful CAS and their post or give-back */
@@ -69,7 +77,7 @@ proctype sender() {
      sent++;
      /* source_wake: load; refuse on generation 0; coalesce on the bit; CAS the bit in. */
 retry:
-     atomic { g = word_gen; b = word_bit };
+     atomic { g = word_gen; b = word_bit | word_taken };
      if
      :: g == 0 -> skip                     /* closed: refused */
      :: else ->
@@ -78,7 +86,7 @@ retry:
         :: else ->
            atomic {
              if
-             :: word_gen == g && word_bit == b -> word_bit = 1; holders++
+             :: word_gen == g && word_bit == 0 && word_taken == 0 -> word_bit = 1; holders++
              :: else -> goto retry
              fi
            };
@@ -111,25 +119,40 @@ inline deliver() {
      release()
   :: else ->
      assert(pg == word_gen);  /* (d): its own incarnation */
-#ifdef MUTANT_CLEAR_AFTER_CALLBACK
-     seen = sent;
-     word_bit = 0
-#else
+     assert(!pending_cb);     /* (e) */
+#ifdef MUTANT_IDLE_ON_DELIVERY
      word_bit = 0;
-     seen = sent
+#else
+     atomic { word_bit = 0; word_taken = 1 };
 #endif
+     pending_cb = 1
   fi
+}
+
+/* uv__process_async_wakeup_req: rearm, then the callback reads the data */
+inline act() {
+#ifdef MUTANT_CLEAR_AFTER_CALLBACK
+  seen = sent;
+  word_taken = 0;
+#else
+  word_taken = 0;
+  seen = sent;
+#endif
+  pending_cb = 0
 }
 
 init {
   run sender(); run sender();
   do
   :: len(port) > 0 -> deliver()  /* not atomic: senders run between its steps */
+  :: pending_cb && !closed -> act()
   /* source_close, once per incarnation */
   :: atomic {
        !closed ->
        closed = 1;
        word_gen = 0;
+       word_taken = 0;  /* a taken delivery names nothing: only the in-flight bit is kept */
+       pending_cb = 0;  /* its request, still queued, now only ends the close */
 #ifdef MUTANT_CLOSE_DROPS_BIT
        word_bit = 0;
 #endif
@@ -150,17 +173,18 @@ init {
   :: atomic {
        released && senders_done == 2 && incarnation < INCARNATIONS ->
        incarnation++; gen++;
-       word_gen = gen; word_bit = 0;
+       word_gen = gen; word_bit = 0; word_taken = 0; pending_cb = 0;
        closed = 0; released = 0; waiting = 0
      }
   /* the end: senders done, the port drained, nothing left to do */
   :: atomic {
-       senders_done == 2 && len(port) == 0 && holders == 0 && !(waiting && word_bit == 0 && REAP) ->
+       senders_done == 2 && len(port) == 0 && holders == 0 && !(waiting && word_bit == 0 && REAP) &&
+       !(pending_cb && !closed) ->
        if
        :: incarnation == 1 && !closed && post_fails == 0 -> assert(seen == sent)  /* (c) */
        :: else -> skip
        fi;
-       assert(word_bit == 0);  /* no bit left set with no packet and no sender behind it */
+       assert(word_bit == 0 && word_taken == 0);  /* no bit left with nothing behind it */
        assert(!waiting);       /* (b): a closed source still waiting now waits for ever */
        break
      }

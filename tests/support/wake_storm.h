@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -16,14 +17,15 @@ struct WakeStorm {
   uint64_t seen = 0;        // the count the last delivery observed
   uint64_t deliveries = 0;  // UVAFD_WAKEUP events
   int errors = 0;           // wake() calls that failed
+  int rearm_errors = 0;     // rearm() calls that failed
 };
 
 // Each sender counts a wake *before* sending it (send: one wake, 0 on success); each delivery
-// reads the count. If no wake is lost, some delivery after the last send observes the final
-// count.
+// reads the count, after rearm (an embedded source is taken from its delivery until then; 0 on
+// success). If no wake is lost, some delivery after the last send observes the final count.
 template <typename Send>
 WakeStorm wake_storm_with(uvafd::Reactor& r, Send send, int threads, int per_thread,
-                          int64_t slice_ms) {
+                          int64_t slice_ms, std::function<int()> rearm = {}) {
   std::atomic<uint64_t> sent{0};
   std::atomic<int> done{0}, errors{0};
   std::vector<std::thread> senders;
@@ -40,11 +42,13 @@ WakeStorm wake_storm_with(uvafd::Reactor& r, Send send, int threads, int per_thr
   struct Ctx {
     std::atomic<uint64_t>* sent;
     WakeStorm* out;
-  } ctx{&sent, &out};
+    std::function<int()>* rearm;
+  } ctx{&sent, &out, &rearm};
   auto cb = [](void* a, const uvafd_event* e) {
     auto* c = static_cast<Ctx*>(a);
     if (e->events != UVAFD_WAKEUP) return;
     ++c->out->deliveries;
+    if (*c->rearm && (*c->rearm)() != 0) ++c->out->rearm_errors;
     c->out->seen = c->sent->load(std::memory_order_acquire);
   };
   while (done.load() < threads) r.wait(slice_ms, cb, &ctx);

@@ -151,22 +151,27 @@ UVAFD_API int uvafd_wake(uvafd_reactor* r, uvafd_handle h);
  * keeps one inside itself). Every field is the reactor's from uvafd_source_open until the
  * source is released (below); the caller only keeps the memory in place.
  *
- * Identity: (the source's address, a generation the reactor gives it at open: 63 bits on x64,
- * 31 on x86, where the word is pointer-sized so that it needs no more alignment than the
+ * Identity: (the source's address, a generation the reactor gives it at open: 62 bits on x64,
+ * 30 on x86, where the word is pointer-sized so that it needs no more alignment than the
  * caller's struct has). A packet carries both; the memory is not released while a packet may
  * still name it, so a packet never reaches memory the caller has reused, and a generation that
- * wraps (after 2^31 opens on x86) cannot make it; it only stops being a check.
+ * wraps (after 2^30 opens on x86) cannot make it; it only stops being a check.
  *
  * uvafd_source_wake may be called from any thread, lock-free; it refuses (UVAFD_EBADF) once the
  * source is closed. A delivery is an event with UVAFD_WAKEUP, user_data = the source and
- * handle = {generation, 0}; wakes sent before it are coalesced into it.
+ * handle = {generation, 0}. The delivery leaves the source taken: wakes sent from then on are
+ * coalesced into it too, posting nothing, until the caller calls uvafd_source_rearm, just
+ * before it acts on the wakeup (libuv's uv_async_t clears async_sent just before async_cb, so
+ * sends made while the callback is still to come are covered by it). Wakes sent after the
+ * rearm make a new delivery. A taken source may be closed as it is (nothing of it is in the
+ * port).
  *
  * uvafd_source_close: 0 when the source is the caller's again at once; 1 when a wakeup is
  * still in flight (posted, or being posted by another thread): a later wait then delivers
  * UVAFD_RELEASED for it (nothing else), and the memory is the caller's from that callback on.
  * Close every source before uvafd_reactor_close, which waits for the released ones. */
 typedef struct uvafd_source {
-  uintptr_t word;             /* (generation << 1) | a wakeup is in flight; 0: closed */
+  uintptr_t word;             /* (generation << 2) | idle 0, in flight 1, taken 2; 0: closed */
   struct uvafd_source* prev;  /* on the reactor's list while closed with a wakeup in flight */
   struct uvafd_source* next;
 } uvafd_source;
@@ -174,6 +179,9 @@ typedef struct uvafd_source {
 UVAFD_API int uvafd_source_open(uvafd_reactor* r, uvafd_source* source);
 UVAFD_API int uvafd_source_wake(uvafd_reactor* r, uvafd_source* source);
 UVAFD_API int uvafd_source_close(uvafd_reactor* r, uvafd_source* source);
+/* The loop thread: the taken source's wakeup is being acted on now; UVAFD_EINVAL when it is not
+ * taken (no delivery since the last rearm), UVAFD_EBADF when closed. */
+UVAFD_API int uvafd_source_rearm(uvafd_reactor* r, uvafd_source* source);
 
 /* Closes a registration or wakeup source. Nothing is delivered for it afterwards. Its memory
  * stays with the reactor (a zombie) until the kernel has returned it; the caller need not wait. */
