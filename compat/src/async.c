@@ -14,7 +14,8 @@
  *
  * Closing waits for a packet still in the port, as libuv's close does (the packet names the
  * handle's memory, so the memory cannot be the user's before it is dequeued): the reactor
- * delivers UVAFD_RELEASED for it, and close_cb follows in that iteration. Nothing else waits:
+ * delivers UVAFD_RELEASED for it, the request goes on the pending queue as libuv's packet's
+ * would, and close_cb follows in that iteration. Nothing else waits:
  * a handle with nothing in flight gets close_cb in the iteration of uv_close. */
 
 #include <assert.h>
@@ -102,10 +103,14 @@ void uvafd__async_event(uv_loop_t* loop, const uvafd_event* event) {
 
   if (event->events & UVAFD_RELEASED) {
     /* The closed handle's last packet is out of the port: its memory is the user's once the
-     * endgame has run (it also waits for a queued request, if any). */
+     * endgame has run. As libuv's closed handle's wakeup, its request goes on the pending
+     * queue and the endgame is asked for when that is processed, in dequeue order with the
+     * batch's other requests (close callbacks run last-queued first). */
     handle->async_sent &= ~UVAFD__ASYNC_IN_PORT;
-    if (!handle->async_sent)
-      uv__want_endgame(loop, (uv_handle_t*) handle);
+    if (!(handle->async_sent & UVAFD__ASYNC_QUEUED)) {
+      handle->async_sent |= UVAFD__ASYNC_QUEUED;
+      uv__insert_pending_req(loop, &handle->async_req);
+    }
     return;
   }
 

@@ -5,6 +5,7 @@
 #include <winsock2.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -390,6 +391,37 @@ TEST_CASE("compat: a send before async_cb runs is covered by it; one from async_
   CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);
   CHECK(closed == 3);
   CHECK(a_calls == 3);
+}
+
+// libuv asks for a closed async handle's endgame when its last wakeup request is processed, in
+// dequeue order with the batch's other requests; endgames run last-queued first. Here A is
+// closed with its wakeup in the port behind B's, and B's callback closes a timer and B itself:
+// libuv 1.50.0 under Wine, the same program, runs the close callbacks a, b, t. Asking for A's
+// endgame when its packet is dequeued (before B's callback) ran them b, t, a.
+TEST_CASE("compat: a closed async handle's endgame is queued in dequeue order, as libuv's",
+          "[compat][async]") {
+  Loop l;
+  static uv_async_t a, b;
+  static uv_timer_t t, other;
+  static std::string order;
+  order.clear();
+  REQUIRE(uv_async_init(&l.loop, &a, [](uv_async_t*) { order += 'A'; }) == 0);
+  REQUIRE(uv_async_init(&l.loop, &b, [](uv_async_t* h) {
+    order += 'B';
+    uv_close(reinterpret_cast<uv_handle_t*>(&other), [](uv_handle_t*) { order += 't'; });
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t*) { order += 'b'; });
+  }) == 0);
+  REQUIRE(uv_timer_init(&l.loop, &other) == 0);
+  REQUIRE(uv_timer_start(&other, [](uv_timer_t*) {}, 100000, 0) == 0);
+  REQUIRE(uv_timer_init(&l.loop, &t) == 0);
+  REQUIRE(uv_timer_start(&t, [](uv_timer_t* timer) {
+    CHECK(uv_async_send(&b) == 0);
+    CHECK(uv_async_send(&a) == 0);
+    uv_close(reinterpret_cast<uv_handle_t*>(&a), [](uv_handle_t*) { order += 'a'; });
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
+  }, 1, 0) == 0);
+  CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);
+  CHECK(order == "Babt");
 }
 
 TEST_CASE("compat: uv_walk, handle introspection, loop data", "[compat][loop]") {
