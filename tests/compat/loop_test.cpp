@@ -274,7 +274,17 @@ TEST_CASE("compat: poll readable and writable on a TCP pair, and uv_poll_stop",
   uv_poll_t pa, pb;
   REQUIRE(uv_poll_init_socket(&l.loop, &pa, a) == 0);
   REQUIRE(uv_poll_init_socket(&l.loop, &pb, b) == 0);
+  // Where libuv asserts (docs/compat.md, "Undefined in libuv"): unknown bits, events without a
+  // callback, a handle that is not a uv_poll_t.
   CHECK(uv_poll_start(&pa, 0x40, [](uv_poll_t*, int, int) {}) == UV_EINVAL);
+  CHECK(uv_poll_start(&pa, UV_READABLE, nullptr) == UV_EINVAL);
+  uv_timer_t not_poll;
+  REQUIRE(uv_timer_init(&l.loop, &not_poll) == 0);
+  CHECK(uv_poll_start(reinterpret_cast<uv_poll_t*>(&not_poll), UV_READABLE,
+                      [](uv_poll_t*, int, int) {}) == UV_EINVAL);
+  CHECK(uv_poll_stop(reinterpret_cast<uv_poll_t*>(&not_poll)) == UV_EINVAL);
+  uv_close(reinterpret_cast<uv_handle_t*>(&not_poll), nullptr);
+  CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&pa)) == 0);
   static int readable = 0, writable = 0;
   REQUIRE(uv_poll_start(&pa, UV_WRITABLE, [](uv_poll_t* h, int status, int events) {
     CHECK(status == 0);
