@@ -554,6 +554,18 @@ class Run {
       kernel_.fail_next_cancel(kStatusNoMemory);
     }
   }
+  // A loop that submits between waits (libuv's uv_poll_start and the re-arm after poll_cb do):
+  // what the next wait would arm for one registration, now. From a callback it is refused.
+  void op_poll_arm(bool in_callback) {
+    auto live = live_regs();
+    if (live.empty()) return;
+    Reg& r = regs_[live[pick(live.size())]];
+    if (r.interest) r.armable = true;
+    const int rc = reactor_->poll_arm(r.h);
+    trace("poll_arm(slot %u)%s -> %d", r.h.slot, in_callback ? " in callback" : "", rc);
+    if (in_callback ? rc != UVAFD_EBUSY : (rc != 0 && rc != 1))
+      fail("poll_arm returned " + std::to_string(rc));
+  }
   void op_wait() {
     for (Reg& r : regs_)
       if (r.live && r.interest) r.armable = true;
@@ -577,6 +589,7 @@ class Run {
     else if (r < 75) op_kernel();
     else if (r < 80) op_inject();
     else if (r < 83) op_restart();
+    else if (r < 86) op_poll_arm(false);
     else op_wait();
   }
 
@@ -659,6 +672,8 @@ class Run {
       // the next wait, whose error then comes after that batch's callbacks.
       kernel_.fail_next_submit(kStatusNoMemory);
       trace("inject in callback: next submit fails");
+    } else if (x < 54) {
+      op_poll_arm(true);
     }
   }
 
