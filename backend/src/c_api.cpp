@@ -101,6 +101,12 @@ int uvafd_poll_arm(uvafd_reactor* r, uvafd_handle h) try {
   return UVAFD_ENOMEM;
 }
 
+int uvafd_reactor_arm(uvafd_reactor* r) try {
+  return r ? r->reactor->arm_all() : UVAFD_EINVAL;
+} catch (...) {
+  return UVAFD_ENOMEM;
+}
+
 int uvafd_reactor_close(uvafd_reactor* r) try {
   return r ? r->reactor->close() : UVAFD_EINVAL;
 } catch (...) {

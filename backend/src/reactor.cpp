@@ -515,6 +515,13 @@ int Reactor::poll_arm(uvafd_handle h) {
   return s->request_in_flight() ? 1 : 0;
 }
 
+int Reactor::arm_all() {
+  if (closed_) return UVAFD_EBADF;
+  if (in_callback_) return UVAFD_EBUSY;
+  flush_updates();
+  return 0;
+}
+
 int Reactor::wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg) {
   if (closed_) return UVAFD_EBADF;
   if (in_callback_) return UVAFD_EBUSY;

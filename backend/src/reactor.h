@@ -54,6 +54,7 @@ class Reactor {
   int handle_close(uvafd_handle h);
   int wait(int64_t timeout_ms, uvafd_event_cb cb, void* arg);
   int poll_arm(uvafd_handle h);  // what the next wait would arm for h, now
+  int arm_all();                 // what the next wait would arm first, now
   int close();
 
   bool closed() const { return closed_; }

@@ -453,6 +453,10 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode) {
   if (loop->stop_flag != 0)
     loop->stop_flag = 0;
 
+  /* The program runs next, and may close a polled socket: what this iteration's callbacks
+   * started or changed is submitted now (uvafd_poll_arm in poll.c says why), not at the next
+   * wait. */
+  uvafd_reactor_arm(fields->reactor);
   fields->running = 0;
   return r;
 }

@@ -542,6 +542,42 @@ TEST_CASE("compat: closesocket after uv_poll_start, before uv_run: the handle st
   closesocket(a);
 }
 
+// uv_poll_start inside uv_run waits for the iteration's wait to submit it; when uv_run returns
+// first (UV_RUN_NOWAIT, the start made by a timer after the wait), it submits what is left
+// before it returns, so the program's closesocket is still seen as LOCAL_CLOSE.
+TEST_CASE("compat: a poll started in a callback, then uv_run returns and the socket is closed: "
+          "the handle stops quietly", "[compat][poll]") {
+  Loop l;
+  SOCKET a;
+  static SOCKET b;
+  tcp_pair(&a, &b);
+  static uv_poll_t p;
+  static int poll_calls = 0, guard_fired = 0;
+  poll_calls = guard_fired = 0;
+  REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
+  uv_timer_t starter;
+  REQUIRE(uv_timer_init(&l.loop, &starter) == 0);
+  REQUIRE(uv_timer_start(&starter, [](uv_timer_t*) {
+    CHECK(uv_poll_start(&p, UV_READABLE, [](uv_poll_t*, int, int) { ++poll_calls; }) == 0);
+  }, 0, 0) == 0);
+  for (int i = 0; i < 50 && !uv_is_active(reinterpret_cast<uv_handle_t*>(&p)); ++i)
+    uv_run(&l.loop, UV_RUN_NOWAIT);
+  REQUIRE(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)));
+  closesocket(b);
+  uv_timer_t guard;
+  REQUIRE(uv_timer_init(&l.loop, &guard) == 0);
+  REQUIRE(uv_timer_start(&guard, [](uv_timer_t*) {
+    ++guard_fired;
+    uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
+  }, 2000, 0) == 0);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&guard));
+  uv_run(&l.loop, UV_RUN_DEFAULT);
+  CHECK(poll_calls == 0);
+  CHECK(guard_fired == 0);
+  CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)) == 0);
+  closesocket(a);
+}
+
 // libuv resubmits right after poll_cb, so a socket closed after its callback, before the next
 // iteration, is told by LOCAL_CLOSE: the handle stops, with no error. A re-arm left to the next
 // wait would submit on the closed value (or a new socket's) and report an error instead.

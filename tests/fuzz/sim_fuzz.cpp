@@ -557,6 +557,15 @@ class Run {
   // A loop that submits between waits (libuv's uv_poll_start and the re-arm after poll_cb do):
   // what the next wait would arm for one registration, now. From a callback it is refused.
   void op_poll_arm(bool in_callback) {
+    if (chance(30)) {
+      // Everything the next wait would arm first (uv_run does it before it returns).
+      for (Reg& r : regs_)
+        if (r.live && r.interest) r.armable = true;
+      const int rc = reactor_->arm_all();
+      trace("arm_all%s -> %d", in_callback ? " in callback" : "", rc);
+      if (rc != (in_callback ? UVAFD_EBUSY : 0)) fail("arm_all returned " + std::to_string(rc));
+      return;
+    }
     auto live = live_regs();
     if (live.empty()) return;
     Reg& r = regs_[live[pick(live.size())]];

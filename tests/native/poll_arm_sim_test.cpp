@@ -180,3 +180,45 @@ TEST_CASE("set_interest: UVAFD_ERROR alone hears a reset and a failed connect on
   }
   REQUIRE(f.reactor->handle_close(h) == 0);
 }
+
+// uvafd_reactor_arm: everything the next wait would arm first, now (libuv's uv_run calls it
+// before it returns, so a socket the program closes before the next run is seen as closed).
+TEST_CASE("arm_all: arms every queued registration without a wait; refused in a callback and "
+          "after close", "[sim][arm]") {
+  Fixture f;
+  const KHandle s1 = f.kernel.socket_create(), s2 = f.kernel.socket_create();
+  uvafd_handle h1 = f.open(s1), h2 = f.open(s2);
+  REQUIRE(f.reactor->poll_set_interest(h1, UVAFD_READABLE) == 0);
+  REQUIRE(f.reactor->poll_set_interest(h2, UVAFD_WRITABLE) == 0);
+  CHECK(f.kernel.pending_on(s1) + f.kernel.pending_on(s2) == 0);  // only queued
+  CHECK(f.reactor->arm_all() == 0);
+  CHECK(f.kernel.pending_on(s1) == 1);
+  CHECK(f.kernel.pending_on(s2) == 1);
+  const uint64_t submits = f.stats().nt_submit;
+  CHECK(f.reactor->arm_all() == 0);  // nothing queued: nothing more
+  CHECK(f.wait() == 0);
+  CHECK(f.stats().nt_submit == submits);
+  f.kernel.socket_close(s1);  // closed before any wait: seen as closed
+  REQUIRE(f.wait() == 1);
+  CHECK(same(f.events[0].handle, h1));
+  CHECK(f.events[0].events == UVAFD_LOCAL_CLOSE);
+
+  uvafd_handle w{};
+  REQUIRE(f.reactor->wakeup_open(nullptr, &w) == 0);
+  REQUIRE(f.reactor->wake(w) == 0);
+  int from_callback = 1234;
+  struct Ctx {
+    Reactor* r;
+    int* out;
+  } ctx{f.reactor.get(), &from_callback};
+  REQUIRE(f.reactor->wait(0, [](void* arg, const uvafd_event*) {
+    auto* c = static_cast<Ctx*>(arg);
+    *c->out = c->r->arm_all();
+  }, &ctx) == 1);
+  CHECK(from_callback == UVAFD_EBUSY);
+  REQUIRE(f.reactor->handle_close(h1) == 0);
+  REQUIRE(f.reactor->handle_close(h2) == 0);
+  REQUIRE(f.reactor->handle_close(w) == 0);
+  REQUIRE(f.reactor->close() == 0);
+  CHECK(f.reactor->arm_all() == UVAFD_EBADF);
+}

@@ -203,6 +203,12 @@ UVAFD_API int uvafd_reactor_wait(uvafd_reactor* r, int64_t timeout_ms, uvafd_eve
  * an earlier registration's request on the same socket). Not from a callback (UVAFD_EBUSY). */
 UVAFD_API int uvafd_poll_arm(uvafd_reactor* r, uvafd_handle h);
 
+/* Arms now everything the next uvafd_reactor_wait would arm first (every registration whose
+ * interest changed, or whose poll came back and is re-armed), without dequeuing: a loop that
+ * returns to its caller calls it, for the reason uvafd_poll_arm gives. Not from a callback
+ * (UVAFD_EBUSY). */
+UVAFD_API int uvafd_reactor_arm(uvafd_reactor* r);
+
 /* Teardown: closes every registration, cancels every request and drains the port until the
  * kernel holds no memory of ours, then closes the helper handles and the port. Afterwards
  * every call on r returns UVAFD_EBADF (r stays allocated until uvafd_reactor_destroy). */
