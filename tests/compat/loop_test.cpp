@@ -14,6 +14,28 @@
 
 using namespace compat_test;
 
+namespace {
+
+// For the LOCAL_CLOSE tests: a handle that wrongly stays active would keep uv_run from ever
+// returning. The guard, an unreferenced 2 s timer, closes it then and counts that it had to.
+struct PollGuard {
+  uv_timer_t timer;
+  uv_poll_t* poll;
+  int fired = 0;
+  PollGuard(uv_loop_t* loop, uv_poll_t* p) : poll(p) {
+    REQUIRE(uv_timer_init(loop, &timer) == 0);
+    timer.data = this;
+    REQUIRE(uv_timer_start(&timer, [](uv_timer_t* t) {
+      auto* g = static_cast<PollGuard*>(t->data);
+      ++g->fired;
+      uv_close(reinterpret_cast<uv_handle_t*>(g->poll), nullptr);
+    }, 2000, 0) == 0);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&timer));
+  }
+};
+
+}  // namespace
+
 
 // Each libuv version's own phase order: up to 1.44 the timers run first in every iteration;
 // from 1.45 (libuv's "change execution order of timers") they run after the closing phase, and
@@ -519,22 +541,14 @@ TEST_CASE("compat: closesocket after uv_poll_start, before uv_run: the handle st
   tcp_pair(&a, &b);
   static uv_poll_t p;
   static int poll_calls = 0;
-  static int guard_fired = 0;
-  poll_calls = guard_fired = 0;
+  poll_calls = 0;
   REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
   REQUIRE(uv_poll_start(&p, UV_READABLE, [](uv_poll_t*, int, int) { ++poll_calls; }) == 0);
   closesocket(b);
-  // Ends the run if the handle stays active (the failure this test is for).
-  uv_timer_t guard;
-  REQUIRE(uv_timer_init(&l.loop, &guard) == 0);
-  REQUIRE(uv_timer_start(&guard, [](uv_timer_t*) {
-    ++guard_fired;
-    uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
-  }, 2000, 0) == 0);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&guard));
+  PollGuard guard(&l.loop, &p);
   CHECK(uv_run(&l.loop, UV_RUN_DEFAULT) == 0);
   CHECK(poll_calls == 0);
-  CHECK(guard_fired == 0);
+  CHECK(guard.fired == 0);
   CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)) == 0);
   // Stopping a handle whose socket is gone succeeds, as in libuv.
   CHECK(uv_poll_start(&p, 0, p.poll_cb) == 0);
@@ -552,8 +566,8 @@ TEST_CASE("compat: a poll started in a callback, then uv_run returns and the soc
   static SOCKET b;
   tcp_pair(&a, &b);
   static uv_poll_t p;
-  static int poll_calls = 0, guard_fired = 0;
-  poll_calls = guard_fired = 0;
+  static int poll_calls = 0;
+  poll_calls = 0;
   REQUIRE(uv_poll_init_socket(&l.loop, &p, b) == 0);
   uv_timer_t starter;
   REQUIRE(uv_timer_init(&l.loop, &starter) == 0);
@@ -564,16 +578,10 @@ TEST_CASE("compat: a poll started in a callback, then uv_run returns and the soc
     uv_run(&l.loop, UV_RUN_NOWAIT);
   REQUIRE(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)));
   closesocket(b);
-  uv_timer_t guard;
-  REQUIRE(uv_timer_init(&l.loop, &guard) == 0);
-  REQUIRE(uv_timer_start(&guard, [](uv_timer_t*) {
-    ++guard_fired;
-    uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
-  }, 2000, 0) == 0);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&guard));
+  PollGuard guard(&l.loop, &p);
   uv_run(&l.loop, UV_RUN_DEFAULT);
   CHECK(poll_calls == 0);
-  CHECK(guard_fired == 0);
+  CHECK(guard.fired == 0);
   CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)) == 0);
   closesocket(a);
 }
@@ -602,15 +610,11 @@ TEST_CASE("compat: a socket closed between poll_cb and the next iteration stops 
   }) == 0);
   while (calls == 0) uv_run(&l.loop, UV_RUN_ONCE);
   closesocket(b);  // the handle still started
-  uv_timer_t guard;
-  REQUIRE(uv_timer_init(&l.loop, &guard) == 0);
-  REQUIRE(uv_timer_start(&guard, [](uv_timer_t*) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&p), nullptr);
-  }, 2000, 0) == 0);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&guard));
+  PollGuard guard(&l.loop, &p);
   uv_run(&l.loop, UV_RUN_DEFAULT);
   CHECK(errors == 0);
   CHECK(uv_is_active(reinterpret_cast<uv_handle_t*>(&p)) == 0);
+  CHECK(guard.fired == 0);
   CHECK_FALSE(uv_is_closing(reinterpret_cast<uv_handle_t*>(&p)));  // stopped, not by the guard
   closesocket(a);
 }
