@@ -101,21 +101,14 @@ int uv_async_send(uv_async_t* handle) {
 void uvafd__async_event(uv_loop_t* loop, const uvafd_event* event) {
   uv_async_t* handle = uvafd__async_of(event->user_data);
 
-  if (event->events & UVAFD_RELEASED) {
-    /* The closed handle's last packet is out of the port: its memory is the user's once the
-     * endgame has run. As libuv's closed handle's wakeup, its request goes on the pending
-     * queue and the endgame is asked for when that is processed, in dequeue order with the
-     * batch's other requests (close callbacks run last-queued first). */
+  /* UVAFD_RELEASED: the closed handle's last packet is out of the port; its memory is the
+   * user's once the endgame has run. Either way the request goes on the pending queue, as
+   * libuv's packet does, and is processed in dequeue order with the batch's other requests:
+   * a wakeup's callback (the source stays taken until then, so the wakeups sent meanwhile post
+   * nothing and are covered by it), or a closed handle's endgame (close callbacks run
+   * last-queued first). */
+  if (event->events & UVAFD_RELEASED)
     handle->async_sent &= ~UVAFD__ASYNC_IN_PORT;
-    if (!(handle->async_sent & UVAFD__ASYNC_QUEUED)) {
-      handle->async_sent |= UVAFD__ASYNC_QUEUED;
-      uv__insert_pending_req(loop, &handle->async_req);
-    }
-    return;
-  }
-
-  /* The source stays taken until the request is processed: the wakeups sent until then post
-   * nothing and are covered by this callback. */
   if (!(handle->async_sent & UVAFD__ASYNC_QUEUED)) {
     handle->async_sent |= UVAFD__ASYNC_QUEUED;
     uv__insert_pending_req(loop, &handle->async_req);

@@ -5,8 +5,9 @@
  * The registration is opened at init and named by (slot, generation), kept in the handle's
  * private afd_poll_info_1, never by the SOCKET value: a socket closed and its value reused
  * can never reach this handle. The reactor keeps at most one AFD poll in flight per base
- * socket and re-arms it every iteration (level-triggered); the handle's poll is submitted at
- * uv_poll_start and after each poll_cb too, where libuv submits its own.
+ * socket and re-arms it every iteration (level-triggered); the handle's poll is also submitted
+ * after each poll_cb and in a uv_poll_start made outside uv_run, where libuv submits its own
+ * (uvafd__poll_arm says why not in every uv_poll_start).
  *
  * When the reactor reports the socket, the handle's poll_req_1 goes on libuv's pending queue,
  * as libuv's completed poll request does, so poll_cb runs in the pending-request phase in
