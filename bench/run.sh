@@ -8,7 +8,9 @@
 #   UVAFD_BENCH_TREE      the Windows build tree to use instead (configured if it is new)
 #   UVAFD_BENCH_SECONDS   duration of each timed run (default 1)
 #   UVAFD_BENCH_ROUNDS    rounds of timed runs; the table shows medians (default 9)
-#   UVAFD_BENCH_IDLE_ROUNDS  rounds for scenario 5, whose set-up takes long (default 3)
+#   UVAFD_BENCH_IDLE_ROUNDS  rounds for scenario 5, whose set-up takes long (default 6: its
+#                         verdict is read on the shares paired by round against the A/A's,
+#                         and under 6 values the interval is only min..max)
 #   UVAFD_BENCH_ASYNC_ROUNDS rounds for scenario 1, the noisiest and cheapest (default 2 x rounds)
 #   UVAFD_BENCH_IDLE      idle sockets for scenario 5 (default 10000)
 #   UVAFD_BENCH_MEMORY    poll handles for scenario 6 (default 10000)
@@ -38,7 +40,7 @@ export LC_ALL=C  # sort and awk number formats
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source bench/rounds.sh
-idle_rounds=${UVAFD_BENCH_IDLE_ROUNDS:-3}
+idle_rounds=${UVAFD_BENCH_IDLE_ROUNDS:-6}
 async_rounds=${UVAFD_BENCH_ASYNC_ROUNDS:-$((2 * rounds))}
 idle_n=${UVAFD_BENCH_IDLE:-10000}
 mem_n=${UVAFD_BENCH_MEMORY:-10000}
@@ -140,7 +142,7 @@ progs_of() {  # scenario -> the programs that run it
     close) echo uvafd libuv ;;
     # libuv's own uv_tcp_t, and curl on libuv (no NT-only HTTP client): the floor has no equivalent
     tcp | http | http_wait) echo uvafd libuv uvafd_aa ;;
-    async | pingpong | churn) echo uvafd libuv floor uvafd_aa ;;
+    async | pingpong | churn | idle) echo uvafd libuv floor uvafd_aa ;;
     *) echo uvafd libuv floor ;;
   esac
 }

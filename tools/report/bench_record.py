@@ -27,6 +27,11 @@ from stats import summarize
 # (run twice in every round): what noise alone does to a ratio.
 PAIRS = (("r_ul", "uvafd", "libuv"), ("r_uf", "uvafd", "floor"), ("r_fl", "floor", "libuv"),
          ("r_aa", "uvafd", "uvafd_aa"), ("r_uw", "uvafd", "wepoll"))
+# Scenario 5 asks how much of its own rate a program keeps beside N idle sockets: its rate with
+# N over its rate with 0 in the same round. These divide uvafd's share by another's, round by
+# round, so the A/A control (k_aa) says how far two runs of one binary part on this machine.
+KEEPS = (("k_ul", "uvafd", "libuv"), ("k_uf", "uvafd", "floor"), ("k_aa", "uvafd", "uvafd_aa"))
+KEEP_SCENARIOS = ("idle",)
 NT_FIELDS = ("submit", "cancel", "post", "dequeue", "other", "total")
 
 _NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -113,7 +118,7 @@ def collect(work):
 
 def summaries(records):
     """{(key, field): Summary}; key is "PROGRAM SCENARIO N" for a program and "RATIO SCENARIO N"
-    for a paired ratio of PAIRS; fields: value, iters_max and iters_mean (close), nt_* per
+    for a paired ratio of PAIRS or KEEPS; fields: value, iters_max and iters_mean (close), nt_* per
     event (nt lines). The key uses N as asked for (req), not as the program printed it."""
     vals = defaultdict(list)
     one = {}  # (program, "SCENARIO N", round): value
@@ -134,4 +139,17 @@ def summaries(records):
             x, y = one.get((a, screq, rnd)), one.get((b, screq, rnd))
             if x is not None and y is not None and y > 0:
                 vals[(name + " " + screq, "value")].append(x / y)
+    share = lambda p, sc, n, rnd: _over(one.get((p, "%s %s" % (sc, n), rnd)), one.get((p, sc + " 0", rnd)))
+    for screq, rnd in {(screq, rnd) for _, screq, rnd in one}:
+        sc, n = screq.split(" ", 1)
+        if sc not in KEEP_SCENARIOS or n == "0":
+            continue
+        for name, a, b in KEEPS:
+            k = _over(share(a, sc, n, rnd), share(b, sc, n, rnd))
+            if k is not None:
+                vals[(name + " " + screq, "value")].append(k)
     return {kf: summarize(v) for kf, v in vals.items()}
+
+
+def _over(x, y):
+    return None if x is None or y is None or y <= 0 else x / y
