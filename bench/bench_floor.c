@@ -437,7 +437,7 @@ static void fl_memory(void) {
   long n = f.args.n < 1 ? 1 : f.args.n, made = 0, i;
   SOCKET* socks = calloc((size_t)n, sizeof *socks);
   fl_sock* k;
-  double p0, p1, t0;
+  double p0, p1, c0, c1, t0;
   const char* source = "none";
   if (!socks) bench_die("out of memory");
   fl_create_port();
@@ -459,6 +459,7 @@ static void fl_memory(void) {
   }
   t0 = bench_now_s();
   p0 = bench_private_bytes(&source);
+  c0 = bench_committed_bytes();
   k = calloc((size_t)(made ? made : 1), sizeof *k);
   if (!k) bench_die("out of memory");
   for (i = 0; i < made; ++i) {
@@ -467,10 +468,11 @@ static void fl_memory(void) {
     fl_arm(&k[i]);
   }
   p1 = bench_private_bytes(&source);
+  c1 = bench_committed_bytes();
   for (i = 0; i < made; ++i) closesocket(socks[i]);
   snprintf(f.extra, sizeof f.extra,
-           "source=%s private_before=%.0f private_after=%.0f per_socket_struct=%u",
-           source, p0, p1, (unsigned)sizeof(fl_sock));
+           "source=%s private_before=%.0f private_after=%.0f per_socket_struct=%u committed=%.3f",
+           source, p0, p1, (unsigned)sizeof(fl_sock), made ? (c1 - c0) / (double)made : 0);
   bench_result("floor", "memory", made, made ? (p1 - p0) / (double)made : 0, "bytes/handle", made,
                bench_now_s() - t0, f.extra);
 }

@@ -447,7 +447,7 @@ static void run_memory(void) {
   long n = g.args.n < 1 ? 1 : g.args.n, made = 0, i;
   SOCKET* socks = calloc((size_t)n, sizeof *socks);
   uv_poll_t* polls = calloc((size_t)n, sizeof *polls);
-  double p0, p1, t0;
+  double p0, p1, c0, c1, t0;
   const char* source = "none";
   if (!socks || !polls) bench_die("out of memory");
   /* Touched now: the caller's own memory is not what is measured. */
@@ -470,19 +470,21 @@ static void run_memory(void) {
   }
   t0 = bench_now_s();
   p0 = bench_private_bytes(&source);
+  c0 = bench_committed_bytes();
   for (i = 0; i < made; ++i) {
     check_uv(uv_poll_init_socket(&g.loop, &polls[i], socks[i]), "uv_poll_init_socket(memory)");
     check_uv(uv_poll_start(&polls[i], UV_READABLE, idle_never_cb), "uv_poll_start(memory)");
   }
   uv_run(&g.loop, UV_RUN_NOWAIT); /* arm them all */
   p1 = bench_private_bytes(&source);
+  c1 = bench_committed_bytes();
   g.w.t1 = bench_now_s();
   for (i = 0; i < made; ++i) uv_close((uv_handle_t*)&polls[i], NULL);
   uv_run(&g.loop, UV_RUN_DEFAULT);
   for (i = 0; i < made; ++i) closesocket(socks[i]);
   snprintf(g.extra, sizeof g.extra,
-           "source=%s private_before=%.0f private_after=%.0f handle_struct=%u",
-           source, p0, p1, (unsigned)sizeof(uv_poll_t));
+           "source=%s private_before=%.0f private_after=%.0f handle_struct=%u committed=%.3f",
+           source, p0, p1, (unsigned)sizeof(uv_poll_t), made ? (c1 - c0) / (double)made : 0);
   bench_result(bench_lib_name(), g.args.scenario, made, made ? (p1 - p0) / (double)made : 0,
                "bytes/handle", made, g.w.t1 - t0, g.extra);
 }
@@ -492,7 +494,7 @@ static void idle_async_cb(uv_async_t* h) { (void)h; }
 static void run_memory_async(void) {
   long n = g.args.n < 1 ? 1 : g.args.n, i;
   uv_async_t* asyncs = calloc((size_t)n, sizeof *asyncs);
-  double p0, p1, t0;
+  double p0, p1, c0, c1, t0;
   const char* source = "none";
   if (!asyncs) bench_die("out of memory");
   memset(asyncs, 0xab, (size_t)n * sizeof *asyncs); /* the caller's memory: not measured */
@@ -505,16 +507,18 @@ static void run_memory_async(void) {
   }
   t0 = bench_now_s();
   p0 = bench_private_bytes(&source);
+  c0 = bench_committed_bytes();
   for (i = 0; i < n; ++i)
     check_uv(uv_async_init(&g.loop, &asyncs[i], idle_async_cb), "uv_async_init(memory)");
   uv_run(&g.loop, UV_RUN_NOWAIT);
   p1 = bench_private_bytes(&source);
+  c1 = bench_committed_bytes();
   g.w.t1 = bench_now_s();
   for (i = 0; i < n; ++i) uv_close((uv_handle_t*)&asyncs[i], NULL);
   uv_run(&g.loop, UV_RUN_DEFAULT);
   snprintf(g.extra, sizeof g.extra,
-           "source=%s private_before=%.0f private_after=%.0f handle_struct=%u",
-           source, p0, p1, (unsigned)sizeof(uv_async_t));
+           "source=%s private_before=%.0f private_after=%.0f handle_struct=%u committed=%.3f",
+           source, p0, p1, (unsigned)sizeof(uv_async_t), (c1 - c0) / (double)n);
   bench_result(bench_lib_name(), g.args.scenario, n, (p1 - p0) / (double)n, "bytes/handle", n,
                g.w.t1 - t0, g.extra);
   free(asyncs);

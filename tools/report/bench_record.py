@@ -118,8 +118,9 @@ def collect(work):
 
 def summaries(records):
     """{(key, field): Summary}; key is "PROGRAM SCENARIO N" for a program and "RATIO SCENARIO N"
-    for a paired ratio of PAIRS or KEEPS; fields: value, iters_max and iters_mean (close), nt_* per
-    event (nt lines). The key uses N as asked for (req), not as the program printed it."""
+    for a paired ratio of PAIRS or KEEPS; fields: value, iters_max and iters_mean (close),
+    committed (memory), nt_* per event (nt lines). The key uses N as asked for (req), not as the
+    program printed it."""
     vals = defaultdict(list)
     one = {}  # (program, "SCENARIO N", round): value
     for r in records:
@@ -131,6 +132,8 @@ def summaries(records):
             one[(lib, sc + " " + r["req"], r["round"])] = number(f.get("value"))
             for x in ("iters_max", "iters_mean") if sc == "close" else ():
                 vals[(key, x)].append(number(f.get(x)))
+            if sc.startswith("memory") and "committed" in f:
+                vals[(key, "committed")].append(number(f["committed"]))
         elif r.get("type") == "nt" and number(f.get("events")) > 0:
             for x in (x for x in NT_FIELDS if x in f):
                 vals[(key, "nt_" + x)].append(number(f[x]) / number(f["events"]))

@@ -122,6 +122,26 @@ class ThroughputVerdicts(unittest.TestCase):
         self.assertEqual(rep.rows[0][8], "no")  # 0.5x the floor, below 0.8x
 
 
+class MemoryRows(unittest.TestCase):
+    def rows(self, extra):
+        recs = run([], trace="0", mem_n="100")
+        for p, touched, committed in (("uvafd", 200, 260), ("libuv", 40, 48), ("floor", 110, 120)):
+            recs.append(bench_record.parse_line(
+                "round=1 req=100 result lib=%s scenario=memory n=100 value=%d unit=bytes/handle "
+                "handle_struct=416%s" % (p, touched, extra % committed if extra else "")))
+        return {r[0]: r for r in bench_report.UvReport(recs).rows if r[0].startswith("6.")}
+
+    def test_committed_is_its_own_row(self):
+        rows = self.rows(" committed=%d")
+        row = next(r for k, r in rows.items() if "committed" in k)
+        self.assertEqual(row[2:5], ["260.0", "48.00", "120.0"])
+        # the touched reading stays what the value field says
+        self.assertEqual(rows["6. memory per registered poll handle (lower is better)"][2], "200.0")
+
+    def test_no_committed_row_for_a_run_without_the_field(self):
+        self.assertFalse([k for k in self.rows("") if "committed" in k])
+
+
 class TraceVerdicts(unittest.TestCase):
     def verdict(self, u, l, names_u, names_l):
         recs = run([], trace="1", trace_cases="async 1 500 2500")
