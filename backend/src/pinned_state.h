@@ -17,7 +17,8 @@ struct Helper;
 enum class StateKind : uint8_t { Poll, Wakeup };
 
 // Laid out to stay at 128 bytes: a registration costs this, one bucket pointer in the
-// BaseSocketIndex and what the kernel keeps per request (docs/benchmarks.md, memory).
+// BaseSocketIndex, a pointer's room in each of the reactor's three reserved lists and what the
+// kernel keeps per request (docs/architecture.md, docs/benchmarks.md, memory).
 // Aligned to its cache line (StateSlab allocates the chunks so): the first line holds all that
 // a wakeup source's send (uvafd_wake) and delivery (on_wake_packet, emit) read, so each touches
 // one line of it; with a million sources every line touched is a cache miss on both threads.
@@ -38,11 +39,21 @@ struct alignas(64) PinnedState {
   StateKind kind = StateKind::Poll;
   Owner owner = Owner::Free;          // lifecycle.h: the two facts the lifecycle derives from
   Request request = Request::Idle;
-  bool socket_gone = false;      // LOCAL_CLOSE seen: the SOCKET value may name another socket now
-  bool poll_failed = false;      // last submit or completion failed; re-armed on new interest
-  bool in_update_queue = false;
-  bool waiting_for_base = false;  // wants to arm once its socket's request in flight comes back
-  bool claims_interest = false;   // the one live registration of its base value with interest
+  // One bit each (set in the constructor: C++17 has no initialisers for bit-fields), so that
+  // the rare lists below cost their entry's pointer and nothing more.
+  bool socket_gone : 1;       // LOCAL_CLOSE seen: the SOCKET value may name another socket now
+  bool poll_failed : 1;       // last submit or completion failed; re-armed on new interest
+  bool in_update_queue : 1;
+  bool waiting_for_base : 1;  // wants to arm once its socket's request in flight comes back
+  bool claims_interest : 1;   // the one live registration of its base value with interest
+  // The reactor's two rare lists (a failed submit's error, a cancel that failed) hold a pointer
+  // each; what the entry means lives here, for this incarnation only (reclaim clears it). The
+  // in_* bits say the pointer is on the list: they are cleared only by the list's own pass, so
+  // a state recycled meanwhile is never listed twice and the reserved room always suffices.
+  bool in_deferred_list : 1;
+  bool in_cancel_list : 1;
+  bool cancel_wanted : 1;  // its cancel failed: try again before the next wait
+  int32_t deferred_error = 0;  // a failed submit's error, reported by the wait (0: none)
 
   // --- Kernel-owned while `request` is not Idle: written by the kernel when the request
   // completes, so they must not be touched, moved or freed until its packet is dequeued.
@@ -63,6 +74,11 @@ struct alignas(64) PinnedState {
     PinnedState* next_on_base_bucket = nullptr;
     PinnedState* next_free;
   };
+
+  PinnedState()
+      : socket_gone(false), poll_failed(false), in_update_queue(false), waiting_for_base(false),
+        claims_interest(false), in_deferred_list(false), in_cancel_list(false),
+        cancel_wanted(false) {}
 
   bool wake_packet_queued() const { return (wake_word.load(std::memory_order_acquire) & 1) != 0; }
   // A poll state: its AFD request is the kernel's. A closed wakeup source: its packet (or the

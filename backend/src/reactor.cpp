@@ -89,8 +89,15 @@ void Reactor::reclaim(PinnedState* s) {
     bases_.erase(s);
     helpers_.release(s->helper);
     s->helper = nullptr;
+  } else {
+    --wakeup_states_;  // off wake_zombies_ by now: its room may go to another source
   }
   transition(s, LifecycleEvent::Reclaim);
+  // What a rare list's entry means ends with the incarnation (the identity rule, as the
+  // generation check is for packets); the entry itself stays until its list's pass (the in_*
+  // bits), which then finds nothing to do.
+  if (!faults_.skip_generation_check) s->deferred_error = 0;
+  s->cancel_wanted = false;
   s->user_data = nullptr;
   s->interest = s->submitted_mask = 0;
   s->base_socket = s->object_key = 0;
@@ -106,10 +113,11 @@ PinnedState* Reactor::acquire_state() {
   // Every list a state can be on at once gets room for it now, while failing is still
   // allowed: a wait, a close and the teardown then never allocate, so they cannot fail half
   // way (an event lost, a zombie forgotten) or throw through the C API. Each list holds a state
-  // at most once (its own flag, or a search when it is rare), so the slab's capacity bounds it.
+  // at most once (its own in_* bit), so the slab's capacity bounds it; the list of closed
+  // wakeup states is reserved by wakeup_open, for wakeup states only.
   const size_t n = slab_.capacity();
   if (!reserve_at_least(updates_, n) || !reserve_at_least(deferred_, n) ||
-      !reserve_at_least(wake_zombies_, n) || !reserve_at_least(cancel_retries_, n)) {
+      !reserve_at_least(cancel_retries_, n)) {
     slab_.release(s);  // still Free: as if never acquired
     return nullptr;
   }
@@ -246,6 +254,11 @@ int Reactor::wakeup_open(void* user_data, uvafd_handle* out) {
   if (!out) return UVAFD_EINVAL;
   PinnedState* s = acquire_state();
   if (!s) return UVAFD_ENOMEM;
+  if (!reserve_at_least(wake_zombies_, wakeup_states_ + 1)) {
+    slab_.release(s);  // still Free: as if never acquired
+    return UVAFD_ENOMEM;
+  }
+  ++wakeup_states_;
   s->kind = StateKind::Wakeup;
   s->user_data = user_data;
   s->wake_word.store(s->generation << 1, std::memory_order_release);
@@ -344,9 +357,14 @@ void Reactor::retry_failed_cancels() {
   // In place, so that nothing is allocated: a cancel that fails again keeps its entry.
   size_t kept = 0;
   for (size_t i = 0; i < cancel_retries_.size(); ++i) {
-    const CancelRetry r = cancel_retries_[i];
-    if (r.state->generation != r.generation || r.state->request != Request::Pending) continue;
-    if (!try_cancel(r.state)) cancel_retries_[kept++] = r;
+    PinnedState* s = cancel_retries_[i];
+    // Reclaimed since (cancel_wanted cleared), or its request came back by itself.
+    if (s->cancel_wanted && s->request == Request::Pending && !try_cancel(s)) {
+      cancel_retries_[kept++] = s;
+      continue;
+    }
+    s->cancel_wanted = false;
+    s->in_cancel_list = false;
   }
   cancel_retries_.resize(kept);
 }
@@ -437,12 +455,10 @@ void Reactor::cancel(PinnedState* s) {
   // Nothing was cancelled and the request may never complete by itself (an idle socket):
   // try again before the next wait, or a zombie could hold its socket forever. One entry per
   // state (an earlier incarnation's is taken over), so the reserved room always suffices.
-  for (CancelRetry& r : cancel_retries_) {
-    if (r.state != s) continue;
-    r.generation = s->generation;
-    return;
-  }
-  push_reserved(cancel_retries_, CancelRetry{s, s->generation});
+  s->cancel_wanted = true;
+  if (s->in_cancel_list) return;
+  s->in_cancel_list = true;
+  push_reserved(cancel_retries_, s);
 }
 
 bool Reactor::try_cancel(PinnedState* s) {
@@ -673,27 +689,35 @@ void Reactor::on_wake_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
 void Reactor::defer_error(PinnedState* s, int error) {
   // One entry per state: a second failure before the wait that reports the first (set_interest
   // and poll_arm again, or the slot reopened) replaces it, so the reserved room always
-  // suffices. Submits fail rarely and the list is empty otherwise: the search costs nothing.
-  for (DeferredError& d : deferred_) {
-    if (d.state != s) continue;
-    d = DeferredError{s, s->generation, error};
-    return;
-  }
-  push_reserved(deferred_, DeferredError{s, s->generation, error});
+  // suffices.
+  assert(error != 0);
+  s->deferred_error = error ? error : UVAFD_EIO;  // 0 would read as "nothing to report"
+  if (s->in_deferred_list) return;
+  s->in_deferred_list = true;
+  push_reserved(deferred_, s);
 }
 
 void Reactor::deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered) {
   // Callbacks cannot add to the list (submits happen in flush_updates and poll_arm, neither
   // allowed from a callback), and the list keeps its capacity: it is cleared, never swapped.
   for (size_t i = 0; i < deferred_.size(); ++i) {
-    const DeferredError d = deferred_[i];
-    // The state may have been closed and its slot reopened by a callback of this very wait.
-    const bool same_incarnation = d.state->generation == d.generation ||
-                                  faults_.skip_generation_check;
-    if (!same_incarnation || d.state->lifecycle() != Lifecycle::Active) continue;
+    PinnedState* s = deferred_[i];
+    // The state may have been closed (and its slot reopened) by a callback of this very wait:
+    // reclaim cleared its error.
+    const int error = s->deferred_error;
+    s->deferred_error = 0;
+    if (!error || s->lifecycle() != Lifecycle::Active) continue;
     // Paused since: see on_poll_packet.
-    if (!d.state->interest && !faults_.report_to_stopped) continue;
-    emit(d.state, 0, d.error, cb, arg, delivered);
+    if (!s->interest && !faults_.report_to_stopped) continue;
+    emit(s, 0, error, cb, arg, delivered);
+  }
+  clear_deferred();
+}
+
+void Reactor::clear_deferred() {
+  for (PinnedState* s : deferred_) {
+    s->in_deferred_list = false;
+    s->deferred_error = 0;
   }
   deferred_.clear();
 }
@@ -734,7 +758,7 @@ int Reactor::close() {
     if (s.owner == Owner::Live) close_state(&s);
   });
   flush_updates();  // releases states reclaimed while queued; arms nothing (none is live)
-  deferred_.clear();
+  clear_deferred();
 
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::milliseconds(options_.teardown_timeout_ms);

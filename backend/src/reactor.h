@@ -23,7 +23,9 @@ namespace uvafd {
 // can be switched on only in the fuzzer's build of the core (UVAFD_TEST_FAULTS); in the library
 // users link they are compile-time constants, all off.
 struct FaultSwitches {
-  bool skip_generation_check = false;  // accept a packet whatever its generation says
+  // Accept a packet whatever its generation says, and a failed submit's error whatever
+  // incarnation it was meant for.
+  bool skip_generation_check = false;
   bool free_zombie_early = false;      // reclaim a closed state with its request in flight
   bool allow_second_poll = false;      // arm without waiting for the base socket's request
   bool drop_coalesced_wake = false;    // lose a wake that arrives while one is queued
@@ -109,6 +111,7 @@ class Reactor {
   void emit_source(uvafd_source* src, uint64_t generation, uint32_t events, uvafd_event_cb cb,
                    void* arg, int* delivered);
   void deliver_deferred(uvafd_event_cb cb, void* arg, int* delivered);
+  void clear_deferred();
   void emit(PinnedState* s, uint32_t events, int status, uvafd_event_cb cb, void* arg,
             int* delivered);
   void reap_wake_zombies();
@@ -139,15 +142,16 @@ class Reactor {
   StateSlab slab_;
   HelperPool helpers_;
   BaseSocketIndex bases_;
+  // The lists acquire_state reserves for every state it hands out hold a pointer and nothing
+  // else (what an entry means is in the state: pinned_state.h), because the room is committed
+  // memory for every registration, used or not.
   std::vector<PinnedState*> updates_;
   // Synchronous submit failures, delivered at the end of the wait that armed them.
-  struct DeferredError {
-    PinnedState* state;
-    uint64_t generation;
-    int error;
-  };
-  std::vector<DeferredError> deferred_;
+  std::vector<PinnedState*> deferred_;
+  std::vector<PinnedState*> cancel_retries_;  // cancels that failed
+  // Closed wakeup states with a packet in flight: reserved for wakeup states only.
   std::vector<PinnedState*> wake_zombies_;
+  size_t wakeup_states_ = 0;  // wakeup states opened and not yet reclaimed
   // Embedded sources closed with a wakeup in flight, linked through their own prev/next: the
   // caller's memory stays in place until its packet is dequeued (or its post failed).
   uvafd_source* closed_sources_ = nullptr;
@@ -156,11 +160,6 @@ class Reactor {
   // this object's address, so no other code posts it by accident (uvafd/reactor.h).
   const uintptr_t source_key_ = reinterpret_cast<uintptr_t>(&closed_sources_) | 1;
   size_t borrowed_keys_ = 0;  // registrations filed under another value's key (almost always 0)
-  struct CancelRetry {
-    PinnedState* state;
-    uint64_t generation;
-  };
-  std::vector<CancelRetry> cancel_retries_;  // cancels that failed
   std::vector<Completion> batch_;
   uvafd_port_hooks hooks_{};
   uint64_t wake_generation_mask_;  // the bits of a generation a wake packet carries back
