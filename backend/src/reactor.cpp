@@ -616,6 +616,8 @@ void Reactor::on_poll_packet(const Completion& c, uvafd_event_cb cb, void* arg, 
   }
   --s_.requests_in_flight;
   transition(s, LifecycleEvent::KernelReleased);
+  // A failed cancel was for this request, now back: retried, it would cancel the next one.
+  s->cancel_wanted = false;
   if (!request_holder(s->object_key)) release_socket(s->object_key);
   if (s->lifecycle() == Lifecycle::Dead) {
     reclaim(s);

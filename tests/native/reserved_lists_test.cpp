@@ -2,7 +2,7 @@
 // reserved for every state, so that a wait or a close never allocates. That room is committed
 // memory per registration (docs/benchmarks.md, scenario 6): a pointer per list, and the
 // wakeup list only for wakeup sources. What an entry means lives in the state and ends with
-// its incarnation.
+// its incarnation (and a failed cancel's with the request it was for).
 #include <catch.hpp>
 
 #include <vector>
@@ -73,5 +73,33 @@ TEST_CASE("sim: a failed cancel's retry never reaches the slot's next incarnatio
   CHECK(f.events[0].events == UVAFD_READABLE);
   REQUIRE(f.reactor->handle_close(new_h) == 0);
   f.kernel.socket_set_ready(b, kAfdReceive);
+  f.wait();
+}
+
+TEST_CASE("sim: a failed cancel is not retried on a request armed after its own came back",
+          "[sim][memory]") {
+  Fixture f;
+  const KHandle s = f.kernel.socket_create();
+  const uvafd_handle h = f.open(s);
+  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE) == 0);
+  f.wait();
+  // A wider interest asks the pending poll to let go; that cancel fails, and the poll comes
+  // back by itself in the same wait.
+  f.kernel.socket_set_ready(s, kAfdReceive);
+  REQUIRE(f.reactor->poll_set_interest(h, UVAFD_READABLE | UVAFD_WRITABLE) == 0);
+  f.kernel.fail_next_cancel(kStatusNoMemory);
+  REQUIRE(f.wait() == 1);
+  CHECK(f.events[0].events == UVAFD_READABLE);
+  f.kernel.socket_clear_ready(s, kAfdReceive);
+  // Armed again outside a wait, with the interest the cancel was for: nothing is left to
+  // cancel, and the next wait's retry pass must leave this request alone.
+  REQUIRE(f.reactor->poll_arm(h) == 1);
+  const uint64_t cancels = f.kernel.counters().cancels;
+  CHECK(f.wait() == 0);
+  CHECK(f.kernel.counters().cancels == cancels);
+  f.kernel.socket_set_ready(s, kAfdSend);
+  REQUIRE(f.wait() == 1);
+  CHECK(f.events[0].events == UVAFD_WRITABLE);
+  REQUIRE(f.reactor->handle_close(h) == 0);
   f.wait();
 }
