@@ -209,6 +209,9 @@ HTTP_TRACE_GOAL = 0.8  # wineserver requests per HTTP request, uvafd over libuv
 # here. One that has to wait for it adds a one-shot AFD poll, re-armed and dequeued: what one side
 # of a ping-pong round trip costs the raw-ntdll floor with 1024 pairs (http_wait_floor).
 HTTP_FLOOR = 4.0
+# curl 7.88's own readiness checks per HTTP request (its read pre-check and the liveness check of
+# a reused connection): two select() calls, each an AFD poll of Wine's own (ioctl + select).
+CURL_SELECT_REQUESTS = 4.0
 
 
 def http_wait_floor(pingpong_floor):
@@ -467,6 +470,15 @@ class UvReport(Report):
         for sc in HTTP_SCENARIOS:
             for n in ("20", "200"):
                 values["%s_ratio_%s" % (sc, n)] = two(self.get("r_ul", sc, n))
+        # What the request target leaves a uv_poll_t's life with curl: the goal, less the floor
+        # for a request that waits and curl's own two select() calls (an ioctl and a wait each).
+        libuv_wait = num(self.trace_per("libuv", "http_wait", "20"))
+        goal = None if libuv_wait is None else HTTP_TRACE_GOAL * libuv_wait
+        room = None if goal is None or self.floor_http_wait is None else \
+            goal - self.floor_http_wait - CURL_SELECT_REQUESTS
+        values.update(http_wait_goal=fmt(goal), http_wait_room=fmt(room))
+        pp = [self.get(p, "pingpong", "1") for p in ("libuv", "floor")]
+        values["pp_libuv_floor_1"] = two(pp[0] / pp[1]) if None not in pp and pp[1] else "-"
         return values
 
     def spread(self, p, sc, n):

@@ -226,6 +226,20 @@ class HttpRows(unittest.TestCase):
         row = next(r for r in rep.rows if r[0].startswith("8b. wineserver"))
         self.assertIn("response 1000 us later", row[0])
         self.assertEqual(row[4], "10.00")
+        # The target's room for a uv_poll_t's life: 0.8 x 14 less the floor's 10 and curl's 4.
+        values = rep.http_values()
+        self.assertEqual((values["http_wait_goal"], values["http_wait_room"]), ("11.20", "-2.80"))
+
+    def test_no_room_without_the_traces(self):
+        rep = bench_report.UvReport(run([], cases="", trace="0"))
+        values = rep.http_values()
+        self.assertEqual((values["http_wait_goal"], values["http_wait_room"], values["pp_libuv_floor_1"]),
+                         ("-", "-", "-"))
+
+    def test_libuvs_ping_pong_rate_over_the_floors(self):
+        lines = rounds("pingpong", "1", 3, libuv=lambda r: 99, floor=lambda r: 100)
+        values = bench_report.UvReport(run(lines, cases="pingpong 1", trace="0")).http_values()
+        self.assertEqual(values["pp_libuv_floor_1"], "0.99")
 
     def test_a_report_without_it_says_why(self):
         text = bench_report.UvReport(run([], cases="", trace="0")).markdown()
