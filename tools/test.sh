@@ -28,6 +28,11 @@ run_start=$(date +%s)
 
 uvafd_bootstrap || exit 1
 uvafd_machine_check || exit 1
+# wepoll 1.5.8 and its own tests come from ../shared, beside this checkout (never copied into
+# it); a user's clone has none, and those tests are then registered as skipped (the x64 tree).
+[ -f ../shared/third_party/wepoll-1.5.8/wepoll.c ] && [ -d ../shared/third_party/wepoll-tests ] ||
+  echo "test: no ../shared/third_party beside this checkout: wepoll's own tests and the epoll" \
+       "benchmark's smoke test are counted as skipped (they need wepoll 1.5.8 from there)"
 
 # libuv versions (cmake/libuv-versions.txt): the default (first row) builds build/win and
 # build/win32 and runs everything; each other version gets a tree of its own, build/win-<v>,
