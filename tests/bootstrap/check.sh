@@ -9,10 +9,8 @@
 set -u
 root=$1 tarballs=${2:-}
 bootstrap=$root/tools/bootstrap.sh
-work=$(mktemp -d "${TMPDIR:-/tmp}/bootstrap-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+source "$(dirname "$0")/../support/check.sh"
+scratch bootstrap-check
 
 version=$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")
 tarball=$(awk '/^[0-9]/ {print $4; exit}' "$root/cmake/libuv-versions.txt")

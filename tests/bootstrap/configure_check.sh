@@ -6,10 +6,8 @@
 #   configure_check.sh REPO_ROOT THIRD_PARTY_DIR
 set -u
 root=$1 third=$2
-work=$(mktemp -d "${TMPDIR:-/tmp}/configure-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+source "$(dirname "$0")/../support/check.sh"
+scratch configure-check
 supported=$(awk '/^[0-9]/ {printf "%s%s", sep, $1; sep = ", "}' "$root/cmake/libuv-versions.txt")
 
 out=$(cmake -S "$root" --preset win -B "$work/a" -DUVAFD_LIBUV_VERSION=1.49.0 2>&1); rc=$?

@@ -6,10 +6,8 @@
 #   no_shared_check.sh REPO_ROOT THIRD_PARTY_DIR
 set -u
 root=$1 third=$2
-work=$(mktemp -d "${TMPDIR:-/tmp}/no-shared-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+source "$(dirname "$0")/../support/check.sh"
+scratch no-shared-check
 version=$(awk '/^[0-9]/ {print $1; exit}' "$root/cmake/libuv-versions.txt")
 if [ ! -f "$third/libuv1-$version/include/uv.h" ]; then
   echo "no libuv $version tree in $third (tools/bootstrap.sh fetches it): not run"

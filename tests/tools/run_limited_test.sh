@@ -5,10 +5,8 @@
 # once; a hang is killed; a known Wine failure is skipped (77).
 set -u
 script=$(cd "$(dirname "$0")/../.." && pwd)/ports/epoll/tests/wepoll/run_limited.sh
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; echo "$out" | sed 's/^/  | /'; fail=1; fi; }
+source "$(dirname "$0")/../support/check.sh"
+scratch run-limited-test
 # A program that exits with the next of its codes on each run (the last one from then on).
 program() {
   printf '%s\n' "$@" >"$work/codes"
